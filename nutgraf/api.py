@@ -1,0 +1,136 @@
+"""The one Python API. The CLI and the HTTP server are thin layers over :class:`Nutgraf`.
+
+    >>> from nutgraf import Nutgraf
+    >>> ng = Nutgraf("news.db")
+    >>> [outcome.article_id for outcome in ng.ingest(["story.html"])]
+    >>> ng.article("3f2a9c0d1b7e").title
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator
+
+from .answering.pipeline import Answerer
+from .errors import NotFound
+from .ingest.options import IngestOptions
+from .ingest.pipeline import Ingester, IngestOutcome
+from .records import Answer, Article, ArticleSummary, Document, Scope
+from .retrieval.search import Retriever, SearchResult
+from .store import Store, open_store
+
+MODEL_ENV = "NUTGRAF_MODEL"
+DEFAULT_MODEL_SPEC = "qwen2.5-1.5b"
+
+
+class Nutgraf:
+    def __init__(self, db: str | None = None, *, store: Store | None = None, embed: bool = True,
+                 model: str | None = DEFAULT_MODEL_SPEC):
+        """``db`` is a SQLite path or database URL (default: ``NUTGRAF_DB`` or the user data dir).
+
+        ``embed=False`` skips sentence vectors at ingest (search then falls back to BM25
+        until ``reindex`` adds them). ``model`` names the language model that reads the
+        evidence (a packaged model, a .gguf path or an OpenAI-compatible URL; default
+        ``NUTGRAF_MODEL`` or the packaged Qwen2.5 1.5B); ``None`` or ``"none"`` answers
+        extractively, without one.
+        """
+        self.store = store or open_store(db)
+        self._embed = embed
+        self._ingester: Ingester | None = None
+        self._model_spec = os.environ.get(MODEL_ENV, model) if model == DEFAULT_MODEL_SPEC else model
+        self._retriever: Retriever | None = None
+        self._answerer: Answerer | None = None
+
+    # -- ingestion
+
+    @property
+    def ingester(self) -> Ingester:
+        if self._ingester is None:
+            if self._embed:
+                from .retrieval.embedder import MODEL_ID, get_embedder
+
+                self._ingester = Ingester(self.store, get_embedder().embed, MODEL_ID)
+            else:
+                self._ingester = Ingester(self.store)
+        return self._ingester
+
+    def ingest(self, inputs: list[str], options: IngestOptions | None = None) -> Iterator[IngestOutcome]:
+        """Ingest paths, directories, globs, URLs and feeds; one outcome per article or failure."""
+        from .ingest.sources import Failed, load
+
+        for item in load(inputs, options or IngestOptions()):
+            if isinstance(item, Failed):
+                yield IngestOutcome(item.origin, "failed", error=item.reason)
+            else:
+                yield self.ingester.ingest(item.document)
+
+    def ingest_documents(self, documents: Iterable[Document]) -> list[IngestOutcome]:
+        return list(self.ingester.ingest_all(documents))
+
+    # -- reading
+
+    def articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
+        return self.store.list_articles(scope)
+
+    def article(self, article_id: str) -> Article:
+        article = self.store.get_article(article_id)
+        if article is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return article
+
+    def delete(self, article_id: str) -> None:
+        if not self.store.delete_article(article_id):
+            raise NotFound(f"no article with id {article_id!r}")
+
+    # -- search and answers
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            from .retrieval.embedder import get_embedder
+
+            self._retriever = Retriever(self.store, get_embedder() if self._embed else None)
+        return self._retriever
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            llm = None
+            if self._model_spec and self._model_spec != "none":
+                from .llm import load_model
+
+                llm = load_model(self._model_spec)
+            self._answerer = Answerer(self.store, self.retriever, llm)
+        return self._answerer
+
+    def search(self, query: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
+               source: str | None = None, since: str | None = None, until: str | None = None,
+               limit: int = 10, recency: float = 0.0) -> list[SearchResult]:
+        """Ranked sentences for ``query`` in one article, a list of them, or the whole archive."""
+        scope = _scope(article_id, article_ids, source, since, until)
+        self._check_articles(scope)
+        return self.retriever.search(query, scope, limit=limit, recency=recency)
+
+    def ask(self, question: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
+            conversation_id: str | None = None) -> Answer:
+        """A short answer citing the sentences it rests on, or ``answerable=False`` and a note."""
+        return self.answerer.answer(question, _scope(article_id, article_ids), conversation_id)
+
+    def ask_stream(self, question: str, *, article_id: str | None = None,
+                   article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:
+        """The answer as it is produced: ``delta`` events, then the final ``answer`` event."""
+        return self.answerer.stream(question, _scope(article_id, article_ids), conversation_id)
+
+    def _check_articles(self, scope: Scope) -> None:
+        for article_id in scope.article_ids or []:
+            if self.store.content_hash(article_id) is None:
+                raise NotFound(f"no article with id {article_id!r}")
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _scope(article_id: str | None = None, article_ids: list[str] | None = None, source: str | None = None,
+           since: str | None = None, until: str | None = None) -> Scope:
+    ids = [article_id] if article_id else (list(article_ids) if article_ids else None)
+    return Scope(article_ids=ids, source=source, published_from=since, published_to=until)

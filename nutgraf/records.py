@@ -1,0 +1,196 @@
+"""The records nutgraf passes between its parts: documents in, analysed articles out.
+
+Offsets are character offsets into ``Article.text``; ``text[start:end]`` is always the
+sentence, mention or quote they describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Document:
+    """An article as a source gives it, before analysis."""
+
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None  # ISO 8601 date or datetime
+    authors: list[str] = field(default_factory=list)
+    source: str | None = None  # the site or publication name
+    origin: str = ""  # the path or URL it was read from
+
+
+@dataclass
+class Sentence:
+    index: int
+    start: int
+    end: int
+    paragraph: int
+    text: str
+
+
+@dataclass
+class Mention:
+    sentence_index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Entity:
+    name: str  # the article-level canonical form ("Vladimir Putin" for "Putin")
+    label: str  # spaCy label: PERSON, GPE, ORG, LOC, NORP, ...
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def sentence_indexes(self) -> list[int]:
+        return sorted({m.sentence_index for m in self.mentions})
+
+
+@dataclass
+class Quote:
+    text: str  # the words inside the quotation marks
+    start: int
+    end: int
+    sentence_index: int
+    speaker: str | None  # canonical entity name when attributed
+
+
+@dataclass
+class TimeExpression:
+    text: str  # "yesterday", "on Friday", "Oct. 16"
+    start: int
+    end: int
+    sentence_index: int
+    resolved: str | None  # ISO date when the published date allows resolving it
+
+
+@dataclass
+class Article:
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    authors: list[str] = field(default_factory=list)
+    source: str | None = None
+    origin: str = ""
+    content_hash: str = ""
+    ingested_at: str = ""
+    sentences: list[Sentence] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    times: list[TimeExpression] = field(default_factory=list)
+    # One row per sentence, L2-normalised; None until an embedder has seen the article.
+    embeddings: np.ndarray | None = field(default=None, repr=False)
+    embedding_model: str | None = None
+    signature: np.ndarray | None = field(default=None, repr=False)  # MinHash, for near-duplicates
+
+    @property
+    def paragraph_count(self) -> int:
+        return max((s.paragraph for s in self.sentences), default=-1) + 1
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "authors": self.authors,
+            "source": self.source,
+            "sentences": len(self.sentences),
+            "ingested_at": self.ingested_at,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape of ``nutgraf show --json``."""
+        data = self.summary()
+        data.update(
+            origin=self.origin,
+            content_hash=self.content_hash,
+            text=self.text,
+            sentences=[asdict(s) for s in self.sentences],
+            entities=[
+                {
+                    "name": e.name,
+                    "label": e.label,
+                    "sentences": e.sentence_indexes,
+                    "mentions": [asdict(m) for m in e.mentions],
+                }
+                for e in self.entities
+            ],
+            quotes=[asdict(q) for q in self.quotes],
+            times=[asdict(t) for t in self.times],
+        )
+        return data
+
+
+@dataclass
+class ArticleSummary:
+    id: str
+    title: str | None
+    url: str | None
+    published: str | None
+    source: str | None
+    sentences: int
+    ingested_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Scope:
+    """Which part of the archive a search or question covers."""
+
+    article_ids: list[str] | None = None  # None: the whole archive
+    source: str | None = None
+    published_from: str | None = None  # ISO date, inclusive
+    published_to: str | None = None  # ISO date, inclusive
+
+
+@dataclass
+class Hit:
+    article_id: str
+    sentence_index: int
+    score: float
+
+
+@dataclass
+class Citation:
+    article_id: str
+    sentence_index: int
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The JSON shape of ``nutgraf ask --json`` (see PRODUCT.md)."""
+
+    question: str
+    answer: str | None  # None when the articles do not answer the question
+    answerable: bool
+    confidence: float
+    citations: list[Citation] = field(default_factory=list)
+    explanation: str | None = None  # at most two grounded sentences behind the short answer
+    note: str | None = None  # when abstaining: what the text does say instead
+    related: list[dict[str, Any]] = field(default_factory=list)
+    conversation_id: str | None = None
+    mode: str = "extractive"  # extractive | llm:<model name>
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citations"] = [c.to_dict() for c in self.citations]
+        return data

@@ -1,0 +1,399 @@
+"""The embedded default store: one SQLite file, WAL mode, FTS5 for BM25, vectors as BLOBs.
+
+Each thread gets its own connection (SQLite connections are not shared across threads);
+WAL lets readers go on while one writer commits an article in a single transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..errors import StoreError
+from ..records import (
+    Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
+)
+from .base import PutResult
+from .query import fts_match_expression
+
+MIGRATIONS = [
+    # 1: articles and their analysis
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY, url TEXT, title TEXT, published TEXT, source TEXT,
+        authors TEXT NOT NULL, origin TEXT NOT NULL, content_hash TEXT NOT NULL,
+        ingested_at TEXT NOT NULL, text TEXT NOT NULL, signature BLOB, embedding_model TEXT
+    );
+    CREATE INDEX articles_published ON articles (published);
+    CREATE INDEX articles_source ON articles (source);
+    CREATE TABLE sentences (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+        paragraph INTEGER NOT NULL, text TEXT NOT NULL, embedding BLOB,
+        UNIQUE (article_id, idx)
+    );
+    CREATE VIRTUAL TABLE sentences_fts USING fts5 (
+        text, content='sentences', content_rowid='id', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER sentences_ai AFTER INSERT ON sentences BEGIN
+        INSERT INTO sentences_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER sentences_ad AFTER DELETE ON sentences BEGIN
+        INSERT INTO sentences_fts (sentences_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TABLE entities (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        name TEXT NOT NULL, label TEXT NOT NULL, mentions TEXT NOT NULL
+    );
+    CREATE INDEX entities_article ON entities (article_id);
+    CREATE INDEX entities_name ON entities (name);
+    CREATE TABLE quotes (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+        sentence_index INTEGER NOT NULL, speaker TEXT
+    );
+    CREATE INDEX quotes_article ON quotes (article_id);
+    CREATE TABLE times (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+        sentence_index INTEGER NOT NULL, resolved TEXT
+    );
+    CREATE INDEX times_article ON times (article_id);
+    CREATE TABLE cache (
+        namespace TEXT NOT NULL, key TEXT NOT NULL,
+        article_id TEXT REFERENCES articles (id) ON DELETE CASCADE,
+        value TEXT NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, key)
+    );
+    CREATE INDEX cache_article ON cache (article_id);
+    INSERT INTO meta (key, value) VALUES ('generation', '0');
+    """,
+]
+
+EMBEDDING_DTYPE = np.float32
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _vector_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=EMBEDDING_DTYPE).tobytes()
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path):
+        self.path = Path(path).expanduser()
+        self.url = str(self.path)
+        self._local = threading.local()
+        self._vectors_lock = threading.Lock()
+        self._vectors: tuple[str, np.ndarray, np.ndarray, np.ndarray] | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except (sqlite3.DatabaseError, OSError) as error:
+            raise StoreError(f"cannot open database {self.path}: {error}") from error
+
+    # -- connections and transactions
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                         check_same_thread=False)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this nutgraf "
+                    f"understands ({len(MIGRATIONS)}); upgrade nutgraf"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in _statements(script):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    def _bump_generation(self, db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # -- articles
+
+    def put_article(self, article: Article) -> PutResult:
+        with self._transaction() as db:
+            old = db.execute("SELECT content_hash FROM articles WHERE id = ?", (article.id,)).fetchone()
+            if old and old["content_hash"] == article.content_hash:
+                return PutResult(article.id, "unchanged")
+            if old:
+                db.execute("DELETE FROM articles WHERE id = ?", (article.id,))
+            self._insert(db, article)
+            self._bump_generation(db)
+        return PutResult(article.id, "updated" if old else "added")
+
+    def _insert(self, db: sqlite3.Connection, a: Article) -> None:
+        db.execute(
+            "INSERT INTO articles (id, url, title, published, source, authors, origin, content_hash,"
+            " ingested_at, text, signature, embedding_model) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (a.id, a.url, a.title, a.published, a.source, json.dumps(a.authors), a.origin,
+             a.content_hash, a.ingested_at or _now(), a.text,
+             None if a.signature is None else a.signature.astype(np.uint64).tobytes(),
+             a.embedding_model if a.embeddings is not None else None),
+        )
+        vectors = a.embeddings if a.embeddings is not None else [None] * len(a.sentences)
+        db.executemany(
+            'INSERT INTO sentences (article_id, idx, start, "end", paragraph, text, embedding)'
+            " VALUES (?,?,?,?,?,?,?)",
+            [(a.id, s.index, s.start, s.end, s.paragraph, s.text,
+              None if v is None else _vector_blob(v)) for s, v in zip(a.sentences, vectors)],
+        )
+        db.executemany(
+            "INSERT INTO entities (article_id, name, label, mentions) VALUES (?,?,?,?)",
+            [(a.id, e.name, e.label, json.dumps([m.__dict__ for m in e.mentions])) for e in a.entities],
+        )
+        db.executemany(
+            'INSERT INTO quotes (article_id, text, start, "end", sentence_index, speaker) VALUES (?,?,?,?,?,?)',
+            [(a.id, q.text, q.start, q.end, q.sentence_index, q.speaker) for q in a.quotes],
+        )
+        db.executemany(
+            'INSERT INTO times (article_id, text, start, "end", sentence_index, resolved) VALUES (?,?,?,?,?,?)',
+            [(a.id, t.text, t.start, t.end, t.sentence_index, t.resolved) for t in a.times],
+        )
+
+    def content_hash(self, article_id: str) -> str | None:
+        row = self._db.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row["content_hash"] if row else None
+
+    def get_article(self, article_id: str) -> Article | None:
+        db = self._db
+        db.execute("BEGIN")  # one snapshot for the article and its rows
+        try:
+            row = db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
+                return None
+            sentence_rows = db.execute(
+                'SELECT idx, start, "end", paragraph, text, embedding FROM sentences'
+                " WHERE article_id = ? ORDER BY idx", (article_id,)).fetchall()
+            entity_rows = db.execute(
+                "SELECT name, label, mentions FROM entities WHERE article_id = ? ORDER BY rowid",
+                (article_id,)).fetchall()
+            quote_rows = db.execute(
+                'SELECT text, start, "end", sentence_index, speaker FROM quotes WHERE article_id = ?'
+                " ORDER BY start", (article_id,)).fetchall()
+            time_rows = db.execute(
+                'SELECT text, start, "end", sentence_index, resolved FROM times WHERE article_id = ?'
+                " ORDER BY start", (article_id,)).fetchall()
+        finally:
+            db.execute("COMMIT")
+        embedded = all(r["embedding"] is not None for r in sentence_rows) and sentence_rows
+        return Article(
+            id=row["id"], text=row["text"], title=row["title"], url=row["url"],
+            published=row["published"], authors=json.loads(row["authors"]), source=row["source"],
+            origin=row["origin"], content_hash=row["content_hash"], ingested_at=row["ingested_at"],
+            sentences=[Sentence(r["idx"], r["start"], r["end"], r["paragraph"], r["text"]) for r in sentence_rows],
+            entities=[Entity(r["name"], r["label"], [Mention(**m) for m in json.loads(r["mentions"])])
+                      for r in entity_rows],
+            quotes=[Quote(r["text"], r["start"], r["end"], r["sentence_index"], r["speaker"]) for r in quote_rows],
+            times=[TimeExpression(r["text"], r["start"], r["end"], r["sentence_index"], r["resolved"])
+                   for r in time_rows],
+            embeddings=(np.vstack([np.frombuffer(r["embedding"], EMBEDDING_DTYPE) for r in sentence_rows])
+                        if embedded else None),
+            embedding_model=row["embedding_model"],
+            signature=(np.frombuffer(row["signature"], np.uint64) if row["signature"] else None),
+        )
+
+    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
+        where, params = _scope_sql(scope, "a")
+        rows = self._db.execute(
+            "SELECT a.id, a.title, a.url, a.published, a.source, a.ingested_at,"
+            " (SELECT COUNT(*) FROM sentences s WHERE s.article_id = a.id) AS n"
+            f" FROM articles a WHERE {where} ORDER BY a.published DESC, a.ingested_at DESC", params,
+        ).fetchall()
+        return [ArticleSummary(r["id"], r["title"], r["url"], r["published"], r["source"], r["n"],
+                               r["ingested_at"]) for r in rows]
+
+    def article_ids(self, scope: Scope | None = None) -> list[str]:
+        where, params = _scope_sql(scope, "a")
+        return [r[0] for r in self._db.execute(f"SELECT a.id FROM articles a WHERE {where}", params)]
+
+    def delete_article(self, article_id: str) -> bool:
+        with self._transaction() as db:
+            deleted = db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount
+            if deleted:
+                self._bump_generation(db)
+        return bool(deleted)
+
+    def sentences(self, article_id: str) -> list[Sentence]:
+        rows = self._db.execute(
+            'SELECT idx, start, "end", paragraph, text FROM sentences WHERE article_id = ? ORDER BY idx',
+            (article_id,)).fetchall()
+        return [Sentence(*r) for r in rows]
+
+    def signatures(self) -> tuple[list[str], np.ndarray]:
+        rows = self._db.execute("SELECT id, signature FROM articles WHERE signature IS NOT NULL").fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.uint64)
+        return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.uint64) for r in rows])
+
+    # -- search
+
+    def lexical_search(self, query: str, scope: Scope, limit: int) -> list[Hit]:
+        expression = fts_match_expression(query)
+        if not expression:
+            return []
+        where, params = _scope_sql(scope, "a")
+        rows = self._db.execute(
+            "SELECT s.article_id, s.idx, -bm25(sentences_fts) AS score FROM sentences_fts"
+            " JOIN sentences s ON s.id = sentences_fts.rowid JOIN articles a ON a.id = s.article_id"
+            f" WHERE sentences_fts MATCH ? AND {where} ORDER BY bm25(sentences_fts) LIMIT ?",
+            [expression, *params, limit],
+        ).fetchall()
+        return [Hit(r[0], r[1], float(r[2])) for r in rows]
+
+    def dense_search(self, vector: np.ndarray, scope: Scope, limit: int) -> list[Hit]:
+        article_ids, indexes, matrix = self._scoped_vectors(scope)
+        if len(indexes) == 0:
+            return []
+        scores = matrix @ np.asarray(vector, dtype=EMBEDDING_DTYPE)
+        top = np.argpartition(-scores, min(limit, len(scores)) - 1)[:limit]
+        top = top[np.argsort(-scores[top])]
+        return [Hit(str(article_ids[i]), int(indexes[i]), float(scores[i])) for i in top]
+
+    def _scoped_vectors(self, scope: Scope) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if scope.article_ids is not None and len(scope.article_ids) <= 50 and not _has_filters(scope):
+            return self._load_vectors(scope)
+        article_ids, indexes, matrix = self._archive_vectors()
+        if scope == Scope():
+            return article_ids, indexes, matrix
+        keep = np.isin(article_ids, self.article_ids(scope))
+        return article_ids[keep], indexes[keep], matrix[keep]
+
+    def _archive_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All vectors, kept in memory until any process changes the archive."""
+        generation = self.get_meta("generation") or "0"
+        with self._vectors_lock:
+            if self._vectors is None or self._vectors[0] != generation:
+                self._vectors = (generation, *self._load_vectors(Scope()))
+            return self._vectors[1:]
+
+    def _load_vectors(self, scope: Scope) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        where, params = _scope_sql(scope, "a")
+        rows = self._db.execute(
+            "SELECT s.article_id, s.idx, s.embedding FROM sentences s JOIN articles a ON a.id = s.article_id"
+            f" WHERE s.embedding IS NOT NULL AND {where}", params).fetchall()
+        if not rows:
+            return np.array([], dtype=object), np.array([], dtype=np.int64), np.zeros((0, 0), EMBEDDING_DTYPE)
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=EMBEDDING_DTYPE).reshape(len(rows), -1)
+        return (np.array([r[0] for r in rows], dtype=object),
+                np.array([r[1] for r in rows], dtype=np.int64), matrix)
+
+    def set_embeddings(self, article_id: str, model: str, embeddings: np.ndarray) -> None:
+        with self._transaction() as db:
+            rows = db.execute("SELECT id FROM sentences WHERE article_id = ? ORDER BY idx", (article_id,)).fetchall()
+            if len(rows) != len(embeddings):
+                raise StoreError(f"article {article_id} has {len(rows)} sentences, got {len(embeddings)} vectors")
+            db.executemany("UPDATE sentences SET embedding = ? WHERE id = ?",
+                           [(_vector_blob(v), r[0]) for v, r in zip(embeddings, rows)])
+            db.execute("UPDATE articles SET embedding_model = ? WHERE id = ?", (model, article_id))
+            self._bump_generation(db)
+
+    def articles_missing_embeddings(self, model: str) -> list[str]:
+        rows = self._db.execute(
+            "SELECT id FROM articles WHERE embedding_model IS NULL OR embedding_model != ?", (model,))
+        return [r[0] for r in rows]
+
+    # -- meta and cache
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                       " SET value = excluded.value", (key, value))
+
+    def cache_get(self, namespace: str, key: str) -> Any | None:
+        row = self._db.execute("SELECT value FROM cache WHERE namespace = ? AND key = ?",
+                               (namespace, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
+        """Keep ``value``; with ``article_id`` it is dropped when that article changes."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO cache (namespace, key, article_id, value, created_at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
+                " article_id = excluded.article_id, created_at = excluded.created_at",
+                (namespace, key, article_id, json.dumps(value), _now()))
+
+
+def _has_filters(scope: Scope) -> bool:
+    return bool(scope.source or scope.published_from or scope.published_to)
+
+
+def _scope_sql(scope: Scope | None, alias: str) -> tuple[str, list[Any]]:
+    """A WHERE clause (over the articles table as ``alias``) for ``scope``."""
+    if scope is None:
+        return "1", []
+    clauses, params = [], []
+    if scope.article_ids is not None:
+        clauses.append(f"{alias}.id IN ({','.join('?' * len(scope.article_ids)) or 'NULL'})")
+        params += scope.article_ids
+    if scope.source:
+        clauses.append(f"{alias}.source = ?")
+        params.append(scope.source)
+    if scope.published_from:
+        clauses.append(f"substr({alias}.published, 1, 10) >= ?")
+        params.append(scope.published_from)
+    if scope.published_to:
+        clauses.append(f"substr({alias}.published, 1, 10) <= ?")
+        params.append(scope.published_to)
+    return " AND ".join(clauses) or "1", params
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script; triggers keep their inner semicolons."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        joined = "\n".join(current).strip()
+        inside_trigger = re.match(r"CREATE TRIGGER", joined) and not joined.endswith("END;")
+        if joined.endswith(";") and not inside_trigger:
+            statements.append(joined)
+            current = []
+    return statements

@@ -1,0 +1,30 @@
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """A file under ../shared, or a skip that says what is missing."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared evaluation folder is not beside the repository)")
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "nutgraf.db"
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return shared_file("samples/budapest-summit.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def fixture_path():
+    return lambda name: FIXTURES / name
