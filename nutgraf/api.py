@@ -15,6 +15,7 @@ from .answering.pipeline import Answerer
 from .errors import NotFound
 from .ingest.options import IngestOptions
 from .ingest.pipeline import Ingester, IngestOutcome
+from .related.service import RelatedQuestions
 from .records import Answer, Article, ArticleSummary, Document, Scope
 from .retrieval.search import Retriever, SearchResult
 from .store import Store, open_store
@@ -40,6 +41,7 @@ class Nutgraf:
         self._model_spec = os.environ.get(MODEL_ENV, model) if model == DEFAULT_MODEL_SPEC else model
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
+        self._related: RelatedQuestions | None = None
 
     # -- ingestion
 
@@ -113,8 +115,31 @@ class Nutgraf:
 
     def ask(self, question: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
             conversation_id: str | None = None) -> Answer:
-        """A short answer citing the sentences it rests on, or ``answerable=False`` and a note."""
-        return self.answerer.answer(question, _scope(article_id, article_ids), conversation_id)
+        """A short answer citing the sentences it rests on, or ``answerable=False`` and a note.
+
+        ``related`` holds follow-up questions when the article's related questions are
+        already computed (see :meth:`related`); asking never waits for them.
+        """
+        answer = self.answerer.answer(question, _scope(article_id, article_ids), conversation_id)
+        single = article_id or (article_ids[0] if article_ids and len(article_ids) == 1 else None)
+        if single and self.related_service.is_ready(single):
+            answer.related = self.related(single, conversation_id=answer.conversation_id)["questions"][:3]
+        return answer
+
+    @property
+    def related_service(self) -> RelatedQuestions:
+        if self._related is None:
+            from .retrieval.embedder import get_embedder
+
+            self._related = RelatedQuestions(self.answerer, get_embedder())
+        return self._related
+
+    def related(self, article_id: str, *, after: str | None = None, conversation_id: str | None = None,
+                limit: int = 8) -> dict:
+        """``{"article_id", "questions": [{"question", "answer_preview", "citations", ...}]}``:
+        questions the article answers, spread over it; after a question, follow-ups that do
+        not repeat what was asked. Computed on first request, then cached with the article."""
+        return self.related_service.for_article(article_id, after, conversation_id, limit)
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:

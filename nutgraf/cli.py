@@ -156,3 +156,202 @@ def show(ctx, article_id, as_json):
         click.echo("\nDates:")
         for t in article.times:
             click.echo(f"  [{t.sentence_index}] {t.text} → {t.resolved or 'unresolved'}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--article", "article_ids", multiple=True, metavar="ID", help="Search these articles only (repeatable).")
+@click.option("--source", help="Only articles from this source.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this day.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Only articles published on or before this day.")
+@click.option("--recent", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Prefer newer articles (0: relevance only, 1: strongly recent).")
+@click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True)
+@json_option
+@click.pass_context
+@reports_errors
+def search(ctx, query, article_ids, source, since, until, recent, limit, as_json):
+    """Find the sentences that best match QUERY (BM25 and embeddings, fused)."""
+    results = _nutgraf(ctx).search(query, article_ids=list(article_ids) or None, source=source,
+                                   since=since, until=until, limit=limit, recency=recent)
+    if as_json:
+        _dump({"query": query, "results": [r.to_dict() for r in results]})
+        return
+    for r in results:
+        click.echo(f"{r.score:.4f}\t{r.article_id}\t[{r.sentence_index}]\t{r.text}")
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild every article's vectors, not only stale ones.")
+@click.pass_context
+@reports_errors
+def reindex(ctx, force):
+    """Rebuild sentence vectors that are missing or were made by another embedding model."""
+    from tqdm import tqdm
+
+    from .retrieval.embedder import get_embedder
+    from .retrieval.reindex import reindex as rebuild
+
+    nutgraf = _nutgraf(ctx, embed=False)
+    with tqdm(unit="article", file=sys.stderr, leave=False) as bar:
+        count = rebuild(nutgraf.store, get_embedder(), progress=lambda _: bar.update(1), force=force)
+    click.echo(f"Re-embedded {count} article{'s' if count != 1 else ''}.")
+
+
+def _model_option(command):
+    return click.option(
+        "--model", "-m", envvar="NUTGRAF_MODEL", default="qwen2.5-1.5b", show_default=True,
+        help="Packaged model name, path to a .gguf file, OpenAI-compatible base URL "
+             "(http://host/v1#model), or 'none' for extractive answers. [env: NUTGRAF_MODEL]",
+    )(command)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--article", "article_ids", multiple=True, metavar="ID",
+              help="Ask about this article (repeatable); default: the whole archive.")
+@click.option("--conversation", "conversation_id", metavar="CID",
+              help="Continue a conversation: follow-ups are read against its earlier turns.")
+@click.option("--stream/--no-stream", default=True, show_default=True,
+              help="Print the answer as it is produced (text output only).")
+@_model_option
+@json_option
+@click.pass_context
+@reports_errors
+def ask(ctx, question, article_ids, conversation_id, stream, model, as_json):
+    """Answer QUESTION from the articles, citing the sentences it rests on.
+
+    When the articles do not answer, says so (answerable: false) and quotes what they
+    do say instead. The conversation id printed at the end continues the conversation.
+    """
+    nutgraf = _nutgraf(ctx, model=model)
+    ids = list(article_ids) or None
+    if as_json or not stream:
+        answer = nutgraf.ask(question, article_ids=ids, conversation_id=conversation_id)
+    else:
+        answer, streamed = None, False
+        for event in nutgraf.ask_stream(question, article_ids=ids, conversation_id=conversation_id):
+            if event["type"] == "delta":
+                click.echo(event["text"], nl=False, err=True)
+                streamed = True
+            else:
+                answer = event["answer"]
+        if streamed:
+            click.echo(err=True)
+    if as_json:
+        _dump(answer.to_dict())
+        return
+    _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    if answer.answerable:
+        click.echo(f"{answer.answer}  (confidence {answer.confidence:.2f})")
+    else:
+        click.echo(answer.note or "The articles do not answer this.")
+    for number, c in enumerate(answer.citations, start=1):
+        click.echo(f"  [{number}] {c.article_id} sentence {c.sentence_index} ({c.start}-{c.end}): {c.text}")
+    click.echo(f"conversation: {answer.conversation_id}", err=True)
+
+
+@cli.command()
+@click.option("--verify", is_flag=True, help="Join missing files and re-check every sha256 now.")
+@json_option
+@reports_errors
+def models(verify, as_json):
+    """List the packaged language models: installed, joined, verified, where."""
+    from .llm import list_models, model_path
+
+    rows = list_models()
+    if verify:
+        for info in rows:
+            if info.installed:
+                model_path(info.name, verify=True)
+        rows = list_models()
+    if as_json:
+        _dump([{**info.__dict__, "path": str(info.path) if info.path else None} for info in rows])
+        return
+    for info in rows:
+        state = "verified" if info.verified else ("installed" if info.installed else "not installed")
+        size = f"{info.size / 1e6:,.0f} MB" if info.size else ""
+        click.echo(f"{info.name:14} {state:13} {size:>9}  {info.path or ''}\n{'':14} {info.description}")
+
+
+@cli.command()
+@click.option("--article", "article_id", required=True, metavar="ID", help="The article the reader is on.")
+@click.option("--after", metavar="QUESTION", help="Follow-ups after this question (never repeating it).")
+@click.option("--conversation", "conversation_id", metavar="CID",
+              help="Follow-ups after this conversation's questions.")
+@click.option("--limit", type=click.IntRange(1, 20), default=8, show_default=True)
+@_model_option
+@json_option
+@click.pass_context
+@reports_errors
+def related(ctx, article_id, after, conversation_id, limit, model, as_json):
+    """Related questions the articles answer, each with its answer and citation.
+
+    The first request for an article computes them (seconds on a CPU); later ones are instant.
+    """
+    result = _nutgraf(ctx, model=model).related(article_id, after=after, conversation_id=conversation_id,
+                                                limit=limit)
+    if as_json:
+        _dump(result)
+        return
+    for item in result["questions"]:
+        where = f"  [from {item['article_id']}]" if item["article_id"] != article_id else ""
+        click.echo(f"{item['question']}{where}\n    → {item['answer_preview']}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; each loads its own copy of the models.")
+@_model_option
+@click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY",
+              help="A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
+                   "env var, which stays out of the process list). [env: NUTGRAF_ADMIN_KEYS, comma-separated]")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="A publisher origin whose pages may call the API, e.g. https://news.example.org "
+                   "(repeatable). [env: NUTGRAF_CORS_ORIGINS, comma-separated]")
+@click.option("--max-body", type=click.IntRange(min=1), metavar="BYTES",
+              help="Largest request body accepted. [env: NUTGRAF_MAX_BODY_BYTES; default: 1000000]")
+@click.option("--rate-limit", type=click.FloatRange(min=0), metavar="PER_SECOND",
+              help="Sustained API requests per second per client IP; 0 turns the limit off. "
+                   "[env: NUTGRAF_RATE_LIMIT; default: 2]")
+@click.option("--rate-burst", type=click.IntRange(min=1), metavar="N",
+              help="API requests a client may make at once. [env: NUTGRAF_RATE_BURST; default: 30]")
+@click.pass_context
+@reports_errors
+def serve(ctx, host, port, workers, model, admin_keys, cors_origins, max_body, rate_limit, rate_burst):
+    """Serve the HTTP API, the embeddable widget and a demo site.
+
+    \b
+    Demo site:  http://HOST:PORT/
+    API docs:   http://HOST:PORT/docs  (OpenAPI at /openapi.json)
+    Widget:     <script src="http://HOST:PORT/widget.js" data-article="ID"></script>
+    """
+    import dataclasses
+    import os
+
+    import uvicorn
+
+    from .server.settings import ServerSettings
+
+    base = ServerSettings.from_env()
+    limits = {"max_body_bytes": max_body, "rate_limit": rate_limit, "rate_burst": rate_burst}
+    settings = dataclasses.replace(
+        base, db=ctx.obj["db"] or base.db, model=model, admin_keys=admin_keys or base.admin_keys,
+        cors_origins=cors_origins or base.cors_origins,
+        **{name: value for name, value in limits.items() if value is not None},
+    )
+    # Every worker process builds its app from the environment.
+    os.environ.update(settings.to_env())
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"nutgraf: demo site at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs",
+               err=True)
+    uvicorn.run("nutgraf.server.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    cli()

@@ -9,12 +9,21 @@ side, grouped by article in reading order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..records import Scope, Sentence
 from ..retrieval.search import Retriever, SearchResult
 from ..store.base import Store
 
+# Text addressed to a language model rather than to a reader. Such sentences are kept in the
+# article but never shown to the model as evidence, so they cannot steer it.
+INSTRUCTION_TO_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\b(?:system|developer)\s+(?:prompt|mode|message)\b"
+    r"|\byou\s+are\s+now\b|\bas\s+an\s+ai\b|\bassistant\s*:",
+    re.IGNORECASE,
+)
 ARTICLE_BUDGET_CHARS = 6_000  # about 1,500 tokens: most news articles fit whole
 RANKED = 12
 PASSAGE_HITS = 6
@@ -48,17 +57,35 @@ class EvidenceSet:
         ]
 
 
+def fits_whole(sentences: list[Sentence]) -> bool:
+    return sum(len(s.text) + 1 for s in sentences) <= ARTICLE_BUDGET_CHARS
+
+
+def article_opening(article_id: str, retriever: Retriever, store: Store) -> EvidenceSet:
+    """The article from its start, as much as the budget holds (for tasks without a question)."""
+    chosen, used = [], 0
+    for sentence in retriever.cache.get(article_id):
+        used += len(sentence.text) + 1
+        if used > ARTICLE_BUDGET_CHARS:
+            break
+        chosen.append((article_id, sentence))
+    return _evidence_set(chosen, [], fits_whole(retriever.cache.get(article_id)), store)
+
+
 def gather(question: str, scope: Scope, retriever: Retriever, store: Store) -> EvidenceSet:
-    ranked = retriever.search(question, scope, limit=RANKED)
-    ranks = {(r.article_id, r.sentence_index): (i, r.score) for i, r in enumerate(ranked)}
+    ranked = [r for r in retriever.search(question, scope, limit=RANKED)
+              if not INSTRUCTION_TO_MODEL.search(r.text)]
     single = scope.article_ids[0] if scope.article_ids and len(scope.article_ids) == 1 else None
     sentences = retriever.cache.get(single) if single else []
-    if single and sum(len(s.text) + 1 for s in sentences) <= ARTICLE_BUDGET_CHARS:
-        chosen = [(single, s) for s in sentences]
-        whole = True
-    else:
-        chosen = _passages(ranked[:PASSAGE_HITS], retriever)
-        whole = False
+    if single and fits_whole(sentences):
+        return _evidence_set([(single, s) for s in sentences], ranked, True, store)
+    return _evidence_set(_passages(ranked[:PASSAGE_HITS], retriever), ranked, False, store)
+
+
+def _evidence_set(chosen: list[tuple[str, Sentence]], ranked: list[SearchResult], whole: bool,
+                  store: Store) -> EvidenceSet:
+    ranks = {(r.article_id, r.sentence_index): (i, r.score) for i, r in enumerate(ranked)}
+    chosen = [(a, s) for a, s in chosen if not INSTRUCTION_TO_MODEL.search(s.text)]
     items = []
     for number, (article_id, sentence) in enumerate(chosen, start=1):
         rank, score = ranks.get((article_id, sentence.index), (None, 0.0))

@@ -19,7 +19,13 @@ QUESTION_TYPES = [
 ]
 
 
+DESCRIPTION = re.compile(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+[A-Z]")
+
+
 def expected_labels(question: str) -> set[str] | None:
+    """Entity labels that answer ``question``; None when the answer is a description."""
+    if DESCRIPTION.search(question):
+        return None  # "Who is Viktor Orban?" asks what he is, not for another name
     for pattern, labels in QUESTION_TYPES:
         if pattern.search(question):
             return labels

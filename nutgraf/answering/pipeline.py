@@ -67,9 +67,11 @@ class Answerer:
         self.mode = f"llm:{llm.name}" if llm else "extractive"
         self.calibration = calibration.load("llm" if llm else "extractive")
 
-    def answer(self, question: str, scope: Scope, conversation_id: str | None = None) -> Answer:
+    def answer(self, question: str, scope: Scope, conversation_id: str | None = None,
+               remember: bool = True) -> Answer:
+        """The checked answer; ``remember=False`` keeps it out of any conversation."""
         turn = self._prepare(question, scope, conversation_id)
-        return self._finish(turn, self._candidate(turn))
+        return self._finish(turn, self._candidate(turn), remember)
 
     def stream(self, question: str, scope: Scope, conversation_id: str | None = None) -> Iterator[dict]:
         """``{"type": "delta", "text": ...}`` events while the answer is produced, then
@@ -105,10 +107,11 @@ class Answerer:
         turn.timings["read"] = _ms(read_started)
         return candidate
 
-    def _finish(self, turn: _Turn, candidate: Candidate | None) -> Answer:
+    def _finish(self, turn: _Turn, candidate: Candidate | None, remember: bool = True) -> Answer:
         result = self._decide(turn.question, candidate, turn.evidence)
-        result.conversation_id = turn.conversation_id or conversation.new_id()
-        self._remember(result, turn.resolved, turn.history)
+        if remember:
+            result.conversation_id = turn.conversation_id or conversation.new_id()
+            self._remember(result, turn.resolved, turn.history)
         result.timings_ms = {**turn.timings, "total": _ms(turn.started)}
         return result
 

@@ -17,11 +17,15 @@ def default_db() -> str:
     return os.environ.get(DB_ENV) or str(Path(user_data_dir("nutgraf")) / "nutgraf.db")
 
 
-def open_store(location: str | None = None) -> Store:
+def open_store(location: str | os.PathLike | None = None) -> Store:
     """A store for ``location``: a ``postgresql://`` URL, or a SQLite file path (the default)."""
-    location = location or default_db()
+    location = str(location or default_db())
     if location.startswith(("postgresql://", "postgres://")):
-        raise StoreError("this version of nutgraf stores articles in SQLite only; give a file path")
+        try:
+            from .postgres import PostgresStore
+        except ImportError as error:
+            raise StoreError(f"PostgreSQL support needs {error.name}: pip install 'nutgraf[postgres]'") from error
+        return PostgresStore(location)
     from .sqlite import SQLiteStore
 
     return SQLiteStore(location.removeprefix("sqlite:///"))

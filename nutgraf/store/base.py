@@ -63,6 +63,10 @@ class Store(Protocol):
     def cache_get(self, namespace: str, key: str) -> Any | None:
         """A JSON value kept for later requests (related questions, conversations)."""
 
-    def cache_put(self, namespace: str, key: str, value: Any) -> None: ...
+    def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
+        """Keep ``value``; with ``article_id`` it is dropped when that article changes or goes."""
+
+    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
+        """(key, value) pairs of ``namespace``, newest first (feedback, for example)."""
 
     def close(self) -> None: ...

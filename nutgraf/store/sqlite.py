@@ -352,6 +352,13 @@ class SQLiteStore:
                                (namespace, key)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
+        """(key, value) pairs of ``namespace``, newest first."""
+        rows = self._db.execute(
+            "SELECT key, value FROM cache WHERE namespace = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (namespace, limit)).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes."""
         with self._transaction() as db:

