@@ -161,24 +161,31 @@ class Answerer:
 
     # -- deciding
 
-    def _decide(self, question: str, candidate: Candidate | None, evidence: EvidenceSet) -> Answer:
-        if candidate is None:
-            return self._abstain(question, evidence, 0.0)
-        sentence = candidate.item.sentence
+    def features(self, question: str, candidate: Candidate, evidence: EvidenceSet) -> dict[str, float]:
+        """The signals the calibrated confidence is computed from."""
         context = " ".join(i.sentence.text for i in evidence.neighbours(candidate.item))
-        phrase = tidy(sentence.text[candidate.start:candidate.end], question)
-        features = {
+        rank = candidate.item.rank
+        return {
             **candidate.features,
             "term_coverage": term_coverage(question, context),
             "name_coverage": name_coverage(question, context),
-            "answer_echo": answer_in_question(phrase, question),
-            "retrieval_rr": 1.0 / (1 + candidate.item.rank) if candidate.item.rank is not None else 0.0,
+            "answer_echo": answer_in_question(self.phrase(question, candidate), question),
+            "retrieval_rr": 1.0 / (1 + rank) if rank is not None else 0.0,
         }
-        confidence = self.calibration.confidence(features)
+
+    @staticmethod
+    def phrase(question: str, candidate: Candidate) -> str:
+        return tidy(candidate.item.sentence.text[candidate.start:candidate.end], question)
+
+    def _decide(self, question: str, candidate: Candidate | None, evidence: EvidenceSet) -> Answer:
+        if candidate is None:
+            return self._abstain(question, evidence, 0.0)
+        confidence = self.calibration.confidence(self.features(question, candidate, evidence))
         if confidence < self.calibration.threshold:
             return self._abstain(question, evidence, confidence)
+        sentence = candidate.item.sentence
         citation = Citation(candidate.item.article_id, sentence.index, sentence.start, sentence.end, sentence.text)
-        return Answer(question, phrase, True, round(confidence, 3), [citation],
+        return Answer(question, self.phrase(question, candidate), True, round(confidence, 3), [citation],
                       explanation=sentence.text, mode=self.mode)
 
     def _abstain(self, question: str, evidence: EvidenceSet, confidence: float) -> Answer:
