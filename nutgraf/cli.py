@@ -67,12 +67,17 @@ def _nutgraf(ctx: click.Context, **options):
               show_default=True, help="Refuse files and downloads larger than this.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=IngestOptions.timeout,
               show_default=True, help="Seconds allowed per URL.")
+@click.option("--max-redirects", type=click.IntRange(min=0), default=IngestOptions.max_redirects,
+              show_default=True, help="Redirects followed per URL.")
+@click.option("--no-feed-links", is_flag=True,
+              help="For feed entries without full text, keep the summary instead of fetching the page.")
 @click.option("--no-embed", is_flag=True, help="Skip sentence vectors (add them later with reindex).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @json_option
 @click.pass_context
 @reports_errors
-def ingest(ctx, inputs, allow_private, max_bytes, timeout, no_embed, no_progress, as_json):
+def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_feed_links, no_embed,
+           no_progress, as_json):
     """Ingest articles from HTML, text, Markdown, JSON/JSONL files, URLs or RSS/Atom feeds.
 
     Prints one line per article: its id, what happened (added, updated, unchanged) and its
@@ -88,15 +93,17 @@ def ingest(ctx, inputs, allow_private, max_bytes, timeout, no_embed, no_progress
 
     from .ingest.sources import expand_inputs
 
-    options = IngestOptions(max_bytes=max_bytes, timeout=timeout, allow_private=allow_private)
+    options = IngestOptions(max_bytes=max_bytes, timeout=timeout, max_redirects=max_redirects,
+                            allow_private=allow_private, fetch_feed_links=not no_feed_links)
     expanded = expand_inputs(list(inputs))
     nutgraf = _nutgraf(ctx, embed=not no_embed)
     outcomes = []
-    bar = tqdm(total=len(expanded), unit="input", disable=no_progress or len(expanded) < 2,
+    bar = tqdm(total=len(expanded), unit="article", disable=no_progress or len(expanded) < 2,
                file=sys.stderr, leave=False)
     with bar:
         for outcome in nutgraf.ingest(expanded, options):
             outcomes.append(outcome)
+            bar.total = max(bar.total, len(outcomes))  # a feed or JSONL file holds many articles
             bar.update(1)
             if not as_json:
                 bar.write(_outcome_line(outcome), file=sys.stderr if outcome.failed else sys.stdout)
