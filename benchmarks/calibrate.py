@@ -42,15 +42,20 @@ def sample(evalset: EvalSet, count: int, name: str) -> EvalSet:
     return EvalSet(f"{name}-calibration-{count}", items, evalset.archive)
 
 
-def correct(item, phrase: str) -> float:
+def correct(item, phrase: str, sentence: str, mode: str) -> float:
+    """How right an answer is. Extractive answers are often the whole sentence, so there it
+    counts whether the cited sentence holds a gold answer."""
     if not item.answerable:
         return 0.0
     if item.scoring == "rgb":
-        return float(metrics.contains_answer(phrase, item.parts))
+        return float(metrics.contains_answer(sentence if mode == "extractive" else phrase, item.parts))
+    if mode == "extractive":
+        normalized = metrics.normalize_answer(sentence)
+        return float(any(metrics.normalize_answer(gold) in normalized for gold in item.answers))
     return metrics.squad_scores(phrase, item.answers)[1]
 
 
-def collect(model: str, name: str, evalset: EvalSet) -> list[dict]:
+def collect(model: str, mode: str, name: str, evalset: EvalSet) -> list[dict]:
     nutgraf = Nutgraf(cache_db(evalset.name), model=None if model == "none" else model)
     items, _ = ingest_corpus(nutgraf, evalset)
     answerer = nutgraf.answerer
@@ -63,8 +68,9 @@ def collect(model: str, name: str, evalset: EvalSet) -> list[dict]:
                "phrase": None, "score": 0.0, "seconds": 0.0}
         if candidate is not None:
             phrase = answerer.phrase(item.question, candidate)
+            sentence = candidate.item.sentence.text
             row.update(features=answerer.features(item.question, candidate, turn.evidence), phrase=phrase,
-                       score=correct(item, phrase))
+                       score=correct(item, phrase, sentence, mode))
         row["seconds"] = round(time.perf_counter() - started, 3)
         rows.append(row)
     return rows
@@ -78,11 +84,24 @@ def outcome(row: dict, confidence: float, threshold: float) -> float:
     return row["score"] if answers else 0.0
 
 
-def best_threshold(rows: list[dict], confidences: list[float]) -> tuple[float, float]:
+def balanced_accuracy(rows: list[dict], confidences: list[float], threshold: float) -> float:
+    """Mean of the share of right answers given and the share of wrong ones withheld."""
+    right = [c >= threshold for r, c in zip(rows, confidences) if r["score"] >= 0.5]
+    wrong = [c < threshold for r, c in zip(rows, confidences) if r["score"] < 0.5]
+    return (sum(right) / max(1, len(right)) + sum(wrong) / max(1, len(wrong))) / 2
+
+
+def best_threshold(rows: list[dict], confidences: list[float], mode: str) -> tuple[float, float]:
+    """The threshold with the best mean per-set score (llm), or the best balanced accuracy
+    (extractive, whose whole-sentence answers score little F1 even when right)."""
     sets = sorted({r["set"] for r in rows})
     best = (0.5, -1.0)
     for step in range(5, 96):
         threshold = step / 100
+        if mode == "extractive":
+            value = balanced_accuracy(rows, confidences, threshold)
+            best = max(best, (threshold, value), key=lambda pair: pair[1])
+            continue
         per_set = []
         for name in sets:
             scores = [outcome(r, c, threshold) for r, c in zip(rows, confidences) if r["set"] == name]
@@ -111,7 +130,7 @@ def main() -> None:
         rows = []
         for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
             if count:
-                rows += collect(model, name, sample(datasets.load(name, "tune"), count, name))
+                rows += collect(model, args.mode, name, sample(datasets.load(name, "tune"), count, name))
         rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     current = calibration.load(args.mode)
@@ -120,7 +139,7 @@ def main() -> None:
                                     [int(r["score"] >= 0.5) for r in fitted], current.features)
     model_fit = calibration.Calibration(current.features, weights, bias, 0.5)
     confidences = [model_fit.confidence(r["features"]) if r["features"] else 0.0 for r in rows]
-    threshold, score = best_threshold(rows, confidences)
+    threshold, score = best_threshold(rows, confidences, args.mode)
     model_fit.threshold = threshold
     data = json.loads(CALIBRATION_FILE.read_text())
     data[args.mode] = model_fit.to_dict()
@@ -128,7 +147,8 @@ def main() -> None:
 
     table = metrics.reliability_table([c for c, r in zip(confidences, rows) if r["features"]],
                                       [float(r["score"] >= 0.5) for r in rows if r["features"]])
-    print(f"{len(rows)} tune questions, mean per-set score {score:.3f} at threshold {threshold}")
+    objective = "balanced accuracy" if args.mode == "extractive" else "mean per-set score"
+    print(f"{len(rows)} tune questions, {objective} {score:.3f} at threshold {threshold}")
     print(json.dumps(model_fit.to_dict(), indent=2))
     print("| confidence | questions | mean confidence | share correct |\n|---|---|---|---|")
     for row in table:

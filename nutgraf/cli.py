@@ -10,6 +10,7 @@ import sys
 import click
 
 from .errors import NutgrafError
+from .eval.cli import eval_group
 from .ingest.options import IngestOptions
 from .store import DB_ENV
 
@@ -358,6 +359,9 @@ def serve(ctx, host, port, workers, model, admin_keys, cors_origins, max_body, r
     click.echo(f"nutgraf: demo site at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs",
                err=True)
     uvicorn.run("nutgraf.server.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+cli.add_command(eval_group)
 
 
 if __name__ == "__main__":

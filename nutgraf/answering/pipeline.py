@@ -171,7 +171,14 @@ class Answerer:
             "name_coverage": name_coverage(question, context),
             "answer_echo": answer_in_question(self.phrase(question, candidate), question),
             "retrieval_rr": 1.0 / (1 + rank) if rank is not None else 0.0,
+            "dense_similarity": self._similarity(question, candidate.item.sentence.text),
         }
+
+    def _similarity(self, question: str, sentence: str) -> float:
+        if self.retriever.embedder is None:
+            return 0.0
+        question_vector, sentence_vector = self.retriever.embedder.embed([question, sentence])
+        return float(question_vector @ sentence_vector)
 
     @staticmethod
     def phrase(question: str, candidate: Candidate) -> str:
