@@ -14,7 +14,6 @@ from rapidfuzz import fuzz
 
 from ..store.query import query_terms
 
-TOKEN = re.compile(r"\S+")
 EDGE_PUNCTUATION = " \t\n.,;:!?\"'“”‘’()[]"
 LEADING_PREPOSITION = re.compile(r"^(?:in|on|at|by|from|since|during|for)\s+", re.IGNORECASE)
 MIN_ALIGNMENT = 70.0  # rapidfuzz ratio (0-100) for a reply that is not verbatim
@@ -35,6 +34,15 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) to whole words."""
+    while start > 0 and not text[start - 1].isspace() and not text[start].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace() and not text[end - 1].isspace():
+        end += 1
+    return start, end
+
+
 def align(reply: str, sentence: str) -> Span | None:
     """The span of ``sentence`` closest to ``reply``, or None when nothing there is close."""
     reply = reply.strip(EDGE_PUNCTUATION)
@@ -43,18 +51,13 @@ def align(reply: str, sentence: str) -> Span | None:
     found = sentence.lower().find(reply.lower())
     if found >= 0:
         return Span(*_trim(sentence, found, found + len(reply)), 1.0)
-    tokens = [(m.start(), m.end()) for m in TOKEN.finditer(sentence)]
-    width = len(reply.split())
-    best: tuple[float, int, int] | None = None
-    for size in range(max(1, width - 2), width + 3):
-        for i in range(0, max(1, len(tokens) - size + 1)):
-            start, end = tokens[i][0], tokens[min(i + size, len(tokens)) - 1][1]
-            score = fuzz.ratio(reply.lower(), sentence[start:end].lower().strip(EDGE_PUNCTUATION))
-            if best is None or score > best[0]:
-                best = (score, start, end)
-    if best is None or best[0] < MIN_ALIGNMENT:
+    match = fuzz.partial_ratio_alignment(reply.lower(), sentence.lower())
+    if match is None or match.score < MIN_ALIGNMENT:
         return None
-    return Span(*_trim(sentence, best[1], best[2]), best[0] / 100)
+    # partial_ratio aligns the shorter string inside the longer one
+    start, end = (match.dest_start, match.dest_end) if len(reply) <= len(sentence) else (0, len(sentence))
+    start, end = _trim(sentence, *_word_bounds(sentence, start, end))
+    return Span(start, end, match.score / 100) if end > start else None
 
 
 def tidy(answer: str, question: str) -> str:
@@ -65,17 +68,20 @@ def tidy(answer: str, question: str) -> str:
     return answer
 
 
-def _stem(word: str) -> str:
-    return word[:5]
+def _same_word(a: str, b: str) -> bool:
+    """Equal, or one is the other with an ending ("last"/"lasted", "summit"/"summits")."""
+    shorter, longer = sorted((a, b), key=len)
+    return shorter == longer or (len(shorter) >= 4 and longer.startswith(shorter)) or \
+        (len(shorter) >= 6 and longer[:6] == shorter[:6])
 
 
 def term_coverage(question: str, text: str) -> float:
-    """Share of the question's content words that the text contains (prefix-stemmed)."""
-    terms = {_stem(t) for t in query_terms(question)}
+    """Share of the question's content words that the text contains, endings aside."""
+    terms = query_terms(question)
     if not terms:
         return 0.0
-    present = {_stem(t) for t in query_terms(text)}
-    return len(terms & present) / len(terms)
+    present = query_terms(text)
+    return sum(1 for t in terms if any(_same_word(t, w) for w in present)) / len(terms)
 
 
 def names_in(text: str) -> set[str]:
