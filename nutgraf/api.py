@@ -26,14 +26,15 @@ DEFAULT_MODEL_SPEC = "qwen2.5-1.5b"
 
 class Nutgraf:
     def __init__(self, db: str | None = None, *, store: Store | None = None, embed: bool = True,
-                 model: str | None = DEFAULT_MODEL_SPEC):
+                 model: str | None = DEFAULT_MODEL_SPEC, min_confidence: float | None = None):
         """``db`` is a SQLite path or database URL (default: ``NUTGRAF_DB`` or the user data dir).
 
         ``embed=False`` skips sentence vectors at ingest (search then falls back to BM25
         until ``reindex`` adds them). ``model`` names the language model that reads the
         evidence (a packaged model, a .gguf path or an OpenAI-compatible URL; default
         ``NUTGRAF_MODEL`` or the packaged Qwen2.5 1.5B); ``None`` or ``"none"`` answers
-        extractively, without one.
+        extractively, without one. ``min_confidence`` (0 to 1) replaces the calibrated
+        threshold below which answers are withheld: lower answers more, higher abstains more.
         """
         self.store = store or open_store(db)
         self._embed = embed
@@ -42,6 +43,7 @@ class Nutgraf:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
+        self._min_confidence = min_confidence
 
     # -- ingestion
 
@@ -102,7 +104,7 @@ class Nutgraf:
                 from .llm import load_model
 
                 llm = load_model(self._model_spec)
-            self._answerer = Answerer(self.store, self.retriever, llm)
+            self._answerer = Answerer(self.store, self.retriever, llm, self._min_confidence)
         return self._answerer
 
     def search(self, query: str, *, article_id: str | None = None, article_ids: list[str] | None = None,

@@ -222,17 +222,19 @@ def _model_option(command):
               help="Continue a conversation: follow-ups are read against its earlier turns.")
 @click.option("--stream/--no-stream", default=True, show_default=True,
               help="Print the answer as it is produced (text output only).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Answer only at this confidence or above (default: the calibrated threshold).")
 @_model_option
 @json_option
 @click.pass_context
 @reports_errors
-def ask(ctx, question, article_ids, conversation_id, stream, model, as_json):
+def ask(ctx, question, article_ids, conversation_id, stream, min_confidence, model, as_json):
     """Answer QUESTION from the articles, citing the sentences it rests on.
 
     When the articles do not answer, says so (answerable: false) and quotes what they
     do say instead. The conversation id printed at the end continues the conversation.
     """
-    nutgraf = _nutgraf(ctx, model=model)
+    nutgraf = _nutgraf(ctx, model=model, min_confidence=min_confidence)
     ids = list(article_ids) or None
     if as_json or not stream:
         answer = nutgraf.ask(question, article_ids=ids, conversation_id=conversation_id)
@@ -358,7 +360,9 @@ def serve(ctx, host, port, workers, model, admin_keys, cors_origins, max_body, r
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"nutgraf: demo site at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs",
                err=True)
-    uvicorn.run("nutgraf.server.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+    # A model call cannot be interrupted: stopping waits this long for running requests, then quits.
+    uvicorn.run("nutgraf.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                timeout_graceful_shutdown=10)
 
 
 cli.add_command(eval_group)

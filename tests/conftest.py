@@ -5,6 +5,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"
+# The extractive mode's calibrated threshold is fitted on hard evaluation data and withholds
+# most answers; the fixtures here are plain, so tests of the pipeline's mechanics use a
+# fixed, lower threshold instead of whatever the latest fit chose.
+EXTRACTIVE_THRESHOLD = 0.25
 
 
 def shared_file(relative: str) -> Path:

@@ -60,12 +60,16 @@ def validate_question(question: str) -> str:
 
 
 class Answerer:
-    def __init__(self, store: Store, retriever: Retriever, llm: LLM | None = None):
+    def __init__(self, store: Store, retriever: Retriever, llm: LLM | None = None,
+                 min_confidence: float | None = None):
+        """``min_confidence`` overrides the calibrated threshold below which it abstains."""
         self.store = store
         self.retriever = retriever
         self.llm = llm
         self.mode = f"llm:{llm.name}" if llm else "extractive"
         self.calibration = calibration.load("llm" if llm else "extractive")
+        if min_confidence is not None:
+            self.calibration.threshold = min_confidence
 
     def answer(self, question: str, scope: Scope, conversation_id: str | None = None,
                remember: bool = True) -> Answer:

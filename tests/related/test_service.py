@@ -4,12 +4,12 @@ import pytest
 from nutgraf import Nutgraf
 from nutgraf.records import Document
 from nutgraf.related.service import NAMESPACE
-from tests.conftest import FIXTURES
+from tests.conftest import EXTRACTIVE_THRESHOLD, FIXTURES
 
 
 @pytest.fixture
 def archive(tmp_path):
-    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none")
+    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none", min_confidence=EXTRACTIVE_THRESHOLD)
     [outcome] = list(nutgraf.ingest([str(FIXTURES / "riverside-bridge.md")]))
     nutgraf.bridge_id = outcome.article_id
     return nutgraf
@@ -68,7 +68,7 @@ def test_ask_offers_follow_ups_once_related_questions_are_ready(archive):
 
 
 def test_short_article_gets_fewer_questions_not_padding(tmp_path):
-    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none")
+    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none", min_confidence=EXTRACTIVE_THRESHOLD)
     [outcome] = nutgraf.ingest_documents([Document(
         text="Mayor Elena Kowalski opened the new library in Riverside on Monday.",
         title="Library opens", origin="short")])
