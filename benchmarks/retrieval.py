@@ -1,0 +1,408 @@
+"""Retrieval quality and speed: BM25 alone, dense alone and the fused ranking side by side.
+
+(a) SQuAD 2.0 answerable questions: recall@1/3/5 of the sentence that holds the gold answer
+    (found from ``answer_start``), within the question's own paragraph and across every
+    paragraph of the split searched as one archive.
+(b) MultiHop-RAG: recall@5/@10 of the gold evidence facts. The corpus is the evidence of
+    all 500 queries, deduplicated, one article per URL; a fact counts as found when a
+    retrieved sentence overlaps it. Queries without evidence are left out.
+(c) 1,000 CNN stories (NewsQA): p50/p95 latency of one search, archive-wide and within one
+    article, peak RSS of a process that only searches, and embedding speed.
+
+    .venv/bin/python benchmarks/retrieval.py                  # report splits
+    .venv/bin/python benchmarks/retrieval.py --split tune --grid  # fusion settings on tune
+
+Databases are built through the Python API once and kept in benchmarks/out/ (delete them
+to rebuild); stale vectors are re-embedded on the next run. Reads ../shared/eval next to the
+repository and skips when it is absent. Writes benchmarks/out/retrieval-<split>.json
+(a run of some parts with --only keeps the other parts' figures there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from nutgraf.api import Nutgraf  # noqa: E402
+from nutgraf.ingest.pipeline import article_id  # noqa: E402
+from nutgraf.records import Document, Hit, Scope  # noqa: E402
+from nutgraf.retrieval.embedder import get_embedder  # noqa: E402
+from nutgraf.retrieval.reindex import reindex  # noqa: E402
+from nutgraf.retrieval.search import Fusion, Retriever  # noqa: E402
+
+EVAL = REPO.parent / "shared" / "eval"
+OUT = REPO / "benchmarks" / "out"
+POOL = 50  # candidates taken from each ranking, as the retriever does for limit <= 10
+KS = (1, 3, 5, 10)
+
+
+@dataclass
+class Query:
+    text: str
+    scope: Scope
+    gold: list[set[tuple[str, int]]]  # one set of sentences per item to find
+
+    def found(self, hits: list[Hit], k: int) -> float:
+        top = {(h.article_id, h.sentence_index) for h in hits[:k]}
+        return sum(bool(item & top) for item in self.gold) / len(self.gold)
+
+
+# -- building the archives
+
+
+def built_archive(name: str, documents: Callable[[], list[Document]]) -> Nutgraf:
+    """The archive ``name`` from benchmarks/out/, ingested through the API on first use."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"retrieval-{name}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial.db")
+        for stale in OUT.glob(partial.name + "*"):
+            stale.unlink()
+        started = time.perf_counter()
+        docs = documents()
+        api = Nutgraf(str(partial))
+        failed = [o for o in api.ingest_documents(docs) if o.failed]
+        api.close()
+        if failed:
+            sys.exit(f"{name}: {len(failed)} documents failed to ingest, first: {failed[0].error}")
+        os.replace(partial, path)
+        seconds = time.perf_counter() - started
+        print(f"built {path.name}: {len(docs)} documents in {seconds:.0f} s", file=sys.stderr)
+    api = Nutgraf(str(path))
+    refreshed = reindex(api.store, get_embedder())
+    if refreshed:
+        print(f"{path.name}: re-embedded {refreshed} articles", file=sys.stderr)
+    return api
+
+
+def squad_documents(articles: list[dict]) -> list[Document]:
+    return [
+        Document(text=p["context"], title=a["title"], url=squad_url(a, n), source="SQuAD")
+        for a in articles
+        for n, p in enumerate(a["paragraphs"])
+    ]
+
+
+def squad_url(article: dict, number: int) -> str:
+    return f"https://squad.example/{article['title']}/{number}"
+
+
+def multihop_facts() -> dict[str, list[dict]]:
+    """Evidence facts grouped by article URL, each fact once, in first-seen order."""
+    truth = json.loads((EVAL / "multihop-rag" / "ground_truth.json").read_text())
+    by_url: dict[str, list[dict]] = {}
+    for item in truth.values():
+        for fact in item["evidence_list"]:
+            facts = by_url.setdefault(fact["url"], [])
+            if all(f["fact"] != fact["fact"] for f in facts):
+                facts.append(fact)
+    return by_url
+
+
+def multihop_documents(by_url: dict[str, list[dict]]) -> list[Document]:
+    return [
+        Document(
+            text="\n\n".join(f["fact"].strip() for f in facts),
+            title=facts[0]["title"],
+            url=url,
+            published=facts[0]["published_at"],
+            source=facts[0]["source"],
+            authors=[facts[0]["author"]] if facts[0]["author"] else [],
+        )
+        for url, facts in by_url.items()
+    ]
+
+
+def untokenize(text: str) -> str:
+    """Undo NewsQA's PTB tokenisation well enough for sentence splitting and search."""
+    for token, plain in (("-LRB-", "("), ("-RRB-", ")"), ("``", '"'), ("''", '"')):
+        text = text.replace(token, plain)
+    text = re.sub(r" (n't|'s|'ll|'re|'ve|'d|'m)\b", r"\1", text)
+    text = re.sub(r" ([.,;:!?%)])", r"\1", text)
+    text = re.sub(r"([($]) ", r"\1", text)
+    return re.sub(r'" (.*?) "', r'"\1"', text)
+
+
+def cnn_documents() -> list[Document]:
+    lines = (EVAL / "newsqa" / "forget_set_1000.json").read_text().splitlines()
+    stories = [json.loads(line)["answer"] for line in lines if line.strip()]
+    return [Document(text=untokenize(story), source="CNN") for story in stories]
+
+
+# -- queries with their gold sentences
+
+
+def sentence_at(sentences, position: int) -> int:
+    for sentence in sentences:
+        if sentence.start <= position < sentence.end:
+            return sentence.index
+    earlier = [s.index for s in sentences if s.start <= position]
+    return earlier[-1] if earlier else sentences[0].index
+
+
+def squad_queries(api: Nutgraf, articles: list[dict]) -> tuple[list[Query], list[Query]]:
+    """Each answerable question twice: scoped to its paragraph, and over the whole split."""
+    own, archive = [], []
+    for a in articles:
+        for n, p in enumerate(a["paragraphs"]):
+            context = p["context"]
+            identifier = article_id(Document(text=context, url=squad_url(a, n)))
+            shift = len(context) - len(context.lstrip())
+            sentences = api.store.sentences(identifier)
+            for qa in p["qas"]:
+                if qa["is_impossible"]:
+                    continue
+                gold = {
+                    (identifier, sentence_at(sentences, answer["answer_start"] - shift))
+                    for answer in qa["answers"]
+                }
+                own.append(Query(qa["question"], Scope(article_ids=[identifier]), [gold]))
+                archive.append(Query(qa["question"], Scope(), [gold]))
+    return own, archive
+
+
+def multihop_queries(api: Nutgraf, by_url: dict[str, list[dict]], split: str) -> list[Query]:
+    root = EVAL / "multihop-rag"
+    questions = json.loads((root / "queries.json").read_text())["queries"]
+    truth = json.loads((root / "ground_truth.json").read_text())
+    chosen = questions[:250] if split == "tune" else questions[250:]
+    spans = fact_sentences(api, by_url)
+    queries = []
+    for question in chosen:
+        evidence = {(f["url"], f["fact"]) for f in truth[question["id"]]["evidence_list"]}
+        if evidence:
+            queries.append(Query(question["question"], Scope(), [spans[e] for e in sorted(evidence)]))
+    return queries
+
+
+def fact_sentences(api: Nutgraf, by_url: dict[str, list[dict]]) -> dict[tuple[str, str], set]:
+    """The sentences each fact covers within its URL's article."""
+    spans = {}
+    for url, facts in by_url.items():
+        identifier = article_id(Document(text="", url=url))
+        sentences = api.store.sentences(identifier)
+        start = 0
+        for fact in facts:
+            end = start + len(fact["fact"].strip())
+            spans[(url, fact["fact"])] = {
+                (identifier, s.index) for s in sentences if s.start < end and s.end > start
+            }
+            start = end + 2  # the blank line between facts
+    return spans
+
+
+# -- scoring
+
+
+def rankings(retriever: Retriever, queries: list[Query]) -> list[tuple[list[Hit], list[Hit]]]:
+    return [retriever.rankings(q.text, q.scope, POOL) for q in queries]
+
+
+def recall(queries: list[Query], ranked: Iterable[list[Hit]], ks=KS) -> dict[str, float]:
+    ranked = list(ranked)
+    return {
+        f"R@{k}": round(statistics.fmean(q.found(hits, k) for q, hits in zip(queries, ranked)), 4)
+        for k in ks
+    }
+
+
+def side_by_side(retriever: Retriever, queries: list[Query], ks=KS) -> dict[str, dict]:
+    both = rankings(retriever, queries)
+    return {
+        "bm25": recall(queries, (lexical for lexical, _ in both), ks),
+        "dense": recall(queries, (dense for _, dense in both), ks),
+        "fused": recall(queries, (retriever.fuse(lexical, dense) for lexical, dense in both), ks),
+    }
+
+
+def fusion_grid(store, embedder, sets: dict[str, list[Query]]) -> list[dict]:
+    """Recall for each dense weight on each query set (run on the tune split only)."""
+    base = Retriever(store, embedder)
+    cached = {name: rankings(base, queries) for name, queries in sets.items()}
+    rows = []
+    for dense_weight in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0):
+        retriever = Retriever(store, embedder, Fusion(dense_weight=dense_weight))
+        row = {"dense_weight": dense_weight}
+        for name, queries in sets.items():
+            fused = [retriever.fuse(lexical, dense) for lexical, dense in cached[name]]
+            row[name] = recall(queries, fused, (1, 3, 5))
+        rows.append(row)
+    return rows
+
+
+# -- latency, in a process that only searches
+
+
+def latency_probe(db: str, questions_file: str) -> dict:
+    api = Nutgraf(db)
+    embedder = get_embedder()
+    retriever = Retriever(api.store, embedder)
+    questions = [q for q in json.loads(Path(questions_file).read_text())]
+    ids = api.store.article_ids()
+    rng = random.Random(7)
+    retriever.search(questions[0])  # loads the vectors once, as a server would at start
+    timings: dict[str, list[float]] = {"archive": [], "article": []}
+    for question in questions:
+        for name, scope in (("archive", Scope()), ("article", Scope(article_ids=[rng.choice(ids)]))):
+            started = time.perf_counter()
+            retriever.search(question, scope, limit=10)
+            timings[name].append((time.perf_counter() - started) * 1000)
+    search_rss = peak_rss_mib()
+    texts = [s.text for i in ids[:40] for s in api.store.sentences(i)][:1000]
+    started = time.perf_counter()
+    embedder.embed(texts)
+    per_100 = (time.perf_counter() - started) / len(texts) * 100
+    return {
+        "articles": len(ids),
+        "sentences": sum(len(api.store.sentences(i)) for i in ids),
+        "searches": len(questions),
+        "threads": embedder.threads,
+        **{f"{name}_ms": percentiles(values) for name, values in timings.items()},
+        "peak_rss_mib": search_rss,
+        "embed_seconds_per_100_sentences": round(per_100, 3),
+        "embed_sentences": len(texts),
+        "peak_rss_after_embedding_mib": peak_rss_mib(),
+    }
+
+
+def peak_rss_mib() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2)}
+
+
+def latency(api: Nutgraf, count: int) -> dict:
+    with (EVAL / "newsqa" / "newsqa_indomain_utility.csv").open(newline="") as f:
+        questions = [untokenize(row["question"]) for row in csv.DictReader(f)][:count]
+    questions_file = OUT / "retrieval-latency-questions.json"
+    questions_file.write_text(json.dumps(questions))
+    db = api.store.url
+    api.close()
+    probe = subprocess.run(
+        [sys.executable, __file__, "--probe", db, str(questions_file)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(probe.stdout)
+
+
+# -- printing
+
+
+def recall_table(title: str, results: dict[str, dict]) -> str:
+    ks = list(next(iter(results.values())))
+    lines = [f"#### {title}", "", "| method | " + " | ".join(ks) + " |", "|---" * (len(ks) + 1) + "|"]
+    for method, values in results.items():
+        lines.append(f"| {method} | " + " | ".join(f"{values[k]:.3f}" for k in ks) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def grid_table(rows: list[dict]) -> str:
+    names = [key for key in rows[0] if key != "dense_weight"]
+    header = "| dense weight | " + " | ".join(f"{n} R@1/3/5" for n in names) + " |"
+    lines = ["#### Fusion settings (tune split)", "", header, "|---" * (len(names) + 1) + "|"]
+    for row in rows:
+        cells = [" / ".join(f"{v:.3f}" for v in row[n].values()) for n in names]
+        lines.append(f"| {row['dense_weight']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def latency_table(figures: dict) -> str:
+    return "\n".join([
+        f"#### Latency, {figures['articles']:,} CNN stories, {figures['sentences']:,} sentences,"
+        f" {figures['threads']} threads, {figures['searches']} searches each",
+        "",
+        "| scope | p50 ms | p95 ms |",
+        "|---|---|---|",
+        f"| whole archive | {figures['archive_ms']['p50']} | {figures['archive_ms']['p95']} |",
+        f"| one article | {figures['article_ms']['p50']} | {figures['article_ms']['p95']} |",
+        "",
+        f"Peak RSS of the searching process: {figures['peak_rss_mib']} MiB."
+        f" Embedding {figures['embed_sentences']} stored sentences:"
+        f" {figures['embed_seconds_per_100_sentences']} s per 100 sentences"
+        f" (peak RSS then {figures['peak_rss_after_embedding_mib']} MiB).",
+    ]) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=["report", "tune"], default="report")
+    parser.add_argument("--only", default="squad,multihop,latency")
+    parser.add_argument("--grid", action="store_true", help="compare fusion settings (tune split)")
+    parser.add_argument("--searches", type=int, default=200, help="queries timed per scope")
+    parser.add_argument("--probe", nargs=2, metavar=("DB", "QUESTIONS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        print(json.dumps(latency_probe(*args.probe)))
+        return
+    if not EVAL.is_dir():
+        print(f"skipped: {EVAL} is absent")
+        return
+    if args.grid and args.split != "tune":
+        sys.exit("--grid tunes settings, so it runs on --split tune only")
+    parts = set(args.only.split(","))
+    results: dict = {"split": args.split, "fusion": Fusion().__dict__}
+    embedder = get_embedder()
+    grid_sets: dict[str, list[Query]] = {}
+    if "squad" in parts:
+        data = json.loads((EVAL / "squad2-dev" / "dev-v2.0.json").read_text())["data"]
+        articles = data[0:8] if args.split == "tune" else data[8:16]
+        api = built_archive(f"squad-{args.split}", lambda: squad_documents(articles))
+        own, archive = squad_queries(api, articles)
+        retriever = Retriever(api.store, embedder)
+        results["squad_paragraph"] = side_by_side(retriever, own)
+        results["squad_archive"] = side_by_side(retriever, archive)
+        results["squad_questions"] = len(own)
+        results["squad_paragraphs"] = len(api.store.article_ids())
+        print(recall_table(f"SQuAD 2.0 {args.split}: within the paragraph ({len(own)} questions)",
+                           results["squad_paragraph"]))
+        print(recall_table(f"SQuAD 2.0 {args.split}: all {results['squad_paragraphs']} paragraphs"
+                           " as one archive", results["squad_archive"]))
+        if args.grid:
+            grid_sets.update(squad_paragraph=own, squad_archive=archive)
+            squad_store = api.store
+    if "multihop" in parts:
+        by_url = multihop_facts()
+        api = built_archive("multihop", lambda: multihop_documents(by_url))
+        queries = multihop_queries(api, by_url, args.split)
+        retriever = Retriever(api.store, embedder)
+        results["multihop"] = side_by_side(retriever, queries, ks=(5, 10))
+        results["multihop_queries"] = len(queries)
+        print(recall_table(f"MultiHop-RAG {args.split}: gold evidence over"
+                           f" {len(api.store.article_ids())} articles ({len(queries)} queries)",
+                           results["multihop"]))
+        if args.grid:
+            results["grid_multihop"] = fusion_grid(api.store, embedder, {"multihop": queries})
+            print(grid_table(results["grid_multihop"]))
+    if args.grid and grid_sets:
+        results["grid_squad"] = fusion_grid(squad_store, embedder, grid_sets)
+        print(grid_table(results["grid_squad"]))
+    if "latency" in parts:
+        api = built_archive("cnn1000", cnn_documents)
+        results["latency"] = latency(api, args.searches)
+        print(latency_table(results["latency"]))
+    # Runs of some parts (--only) update their own figures and keep the others.
+    path = OUT / f"retrieval-{args.split}.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**previous, **results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
