@@ -318,6 +318,9 @@ def related(ctx, article_id, after, conversation_id, limit, model, as_json):
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; each loads its own copy of the models.")
 @_model_option
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Answer only at this confidence or above. [env: NUTGRAF_MIN_CONFIDENCE; "
+                   "default: the calibrated threshold]")
 @click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY",
               help="A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
                    "env var, which stays out of the process list). [env: NUTGRAF_ADMIN_KEYS, comma-separated]")
@@ -333,7 +336,8 @@ def related(ctx, article_id, after, conversation_id, limit, model, as_json):
               help="API requests a client may make at once. [env: NUTGRAF_RATE_BURST; default: 30]")
 @click.pass_context
 @reports_errors
-def serve(ctx, host, port, workers, model, admin_keys, cors_origins, max_body, rate_limit, rate_burst):
+def serve(ctx, host, port, workers, model, min_confidence, admin_keys, cors_origins, max_body, rate_limit,
+          rate_burst):
     """Serve the HTTP API, the embeddable widget and a demo site.
 
     \b
@@ -349,7 +353,8 @@ def serve(ctx, host, port, workers, model, admin_keys, cors_origins, max_body, r
     from .server.settings import ServerSettings
 
     base = ServerSettings.from_env()
-    limits = {"max_body_bytes": max_body, "rate_limit": rate_limit, "rate_burst": rate_burst}
+    limits = {"min_confidence": min_confidence, "max_body_bytes": max_body, "rate_limit": rate_limit,
+              "rate_burst": rate_burst}
     settings = dataclasses.replace(
         base, db=ctx.obj["db"] or base.db, model=model, admin_keys=admin_keys or base.admin_keys,
         cors_origins=cors_origins or base.cors_origins,
@@ -358,7 +363,7 @@ def serve(ctx, host, port, workers, model, admin_keys, cors_origins, max_body, r
     # Every worker process builds its app from the environment.
     os.environ.update(settings.to_env())
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"nutgraf: demo site at http://{shown}:{port}/ , API docs at http://{shown}:{port}/docs",
+    click.echo(f"nutgraf: demo site at http://{shown}:{port}/ and API docs at http://{shown}:{port}/docs",
                err=True)
     # A model call cannot be interrupted: stopping waits this long for running requests, then quits.
     uvicorn.run("nutgraf.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,

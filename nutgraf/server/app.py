@@ -1,0 +1,87 @@
+"""The nutgraf web app: the JSON API, the widget and the demo site in one ASGI application.
+
+    uvicorn --factory nutgraf.server.app:app_from_env     # settings from the environment
+    create_app(ServerSettings(db="news.db", model="none"))  # in code and tests
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from ..api import Nutgraf
+from ..errors import NutgrafError
+from . import pages, routes
+from .errors import install_error_handlers
+from .limits import BodyLimit, RateLimit
+from .related import RelatedPools
+from .settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Grounded answers about news articles: every answer cites the exact sentences it
+comes from, or says plainly that the articles do not answer the question.
+
+Errors are JSON: `{"error": {"code": ..., "message": ...}}`."""
+
+
+def _version() -> str:
+    try:
+        return version("nutgraf")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(settings: ServerSettings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+    app = FastAPI(title="nutgraf", version=_version(), description=DESCRIPTION, lifespan=_lifespan,
+                  redoc_url=None)
+    app.state.settings = settings
+    app.state.nutgraf = nutgraf or Nutgraf(settings.db, model=settings.model,
+                                           min_confidence=settings.min_confidence)
+    app.state.related = RelatedPools(app.state.nutgraf)
+    install_error_handlers(app)
+    app.include_router(routes.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    # Added last means outermost: CORS headers reach even the 413 and 429 answers.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],
+                           expose_headers=["Retry-After"], max_age=600)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``nutgraf serve``'s workers, configured by the environment it sets."""
+    return create_app(ServerSettings.from_env())
+
+
+def healthz() -> dict:
+    return {"status": "ok", "version": _version()}
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    nutgraf: Nutgraf = app.state.nutgraf
+    await run_in_threadpool(_warm_up, nutgraf)
+    yield
+    nutgraf.close()
+
+
+def _warm_up(nutgraf: Nutgraf) -> None:
+    """Load the models before the first reader waits for them; a missing model is reported
+    here and again, as a 503, to every question that needs it."""
+    try:
+        log.info("answering in %s mode", nutgraf.answerer.mode)
+    except NutgrafError as error:
+        log.error("%s", error)

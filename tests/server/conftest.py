@@ -1,0 +1,55 @@
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nutgraf.server.settings import ServerSettings
+from tests.conftest import EXTRACTIVE_THRESHOLD
+from tests.server.live import ADMIN, ADMIN_KEY, app_server
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MAX_BODY = 64_000
+
+
+def fixture_documents() -> list[dict]:
+    return json.loads((FIXTURES / "articles.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def server_db(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("server") / "nutgraf.db"
+
+
+@pytest.fixture(scope="session")
+def server(server_db) -> str:
+    """Extractive answers (no language model, the threshold the answering tests pin), an admin
+    key, a small body limit, no rate limit."""
+    settings = ServerSettings(db=str(server_db), model="none", min_confidence=EXTRACTIVE_THRESHOLD,
+                              admin_keys=(ADMIN_KEY,), max_body_bytes=MAX_BODY, rate_limit=0)
+    with app_server(settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def client(server) -> httpx.Client:
+    with httpx.Client(base_url=server, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def articles(client) -> dict[str, str]:
+    """Article ids by title, for the fixture articles ingested through the API."""
+    response = client.post("/v1/articles", json=fixture_documents(), headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return {r["title"]: r["id"] for r in response.json()["results"]}
+
+
+@pytest.fixture(scope="session")
+def library_id(articles) -> str:
+    return articles["Fernhill library reopens after a two-year rebuild"]
+
+
+@pytest.fixture(scope="session")
+def marathon_id(articles) -> str:
+    return articles["Kestrel Valley marathon draws a record field"]
