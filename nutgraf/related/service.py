@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 
 from ..answering.evidence import article_opening
 from ..answering.pipeline import Answerer
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 NAMESPACE = "related"
 POOL_VERSION = 1
 SHOWN = 8
+POOLS_IN_MEMORY = 256
 FROM_OTHER_ARTICLES = 2
 SHARED_ENTITY_LABELS = {"PERSON", "GPE", "ORG", "EVENT", "FAC"}
 
@@ -32,6 +34,9 @@ class RelatedQuestions:
         self.answerer = answerer
         self.store = answerer.store
         self.embedder = embedder
+        # Verified pools with their question vectors, by (article id, content hash), so a
+        # cached request costs no embedding.
+        self._pools: OrderedDict[tuple[str, str], list[Verified]] = OrderedDict()
 
     def for_article(self, article_id: str, after: str | None = None, conversation_id: str | None = None,
                     limit: int = SHOWN) -> dict:
@@ -57,6 +62,17 @@ class RelatedQuestions:
     # -- the verified pool
 
     def pool(self, article: Article) -> list[Verified]:
+        key = (article.id, article.content_hash)
+        if key in self._pools:
+            self._pools.move_to_end(key)
+            return self._pools[key]
+        pool = self._load_or_build(article)
+        self._pools[key] = pool
+        while len(self._pools) > POOLS_IN_MEMORY:
+            self._pools.popitem(last=False)
+        return pool
+
+    def _load_or_build(self, article: Article) -> list[Verified]:
         cached = self.store.cache_get(NAMESPACE, article.id)
         if cached and cached.get("version") == POOL_VERSION and cached.get("hash") == article.content_hash:
             return self._with_vectors([Verified(**item) for item in cached["pool"]])
