@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..errors import InputError, NotFound
-from ..llm.base import LLM
+from ..llm.base import LLM, Completion
 from ..records import Answer, Citation, Scope
 from ..retrieval.search import MAX_QUERY_CHARS, Retriever
 from ..store.base import Store
@@ -39,6 +39,7 @@ class _Turn:
     conversation_id: str | None
     started: float
     timings: dict[str, float]
+    streamed: Completion | None = None  # the reply, when it was streamed and the backend returned it
 
 
 @dataclass
@@ -83,12 +84,23 @@ class Answerer:
         even after deltas were sent)."""
         turn = self._prepare(question, scope, conversation_id)
         if self.llm is not None:
-            pieces = self.llm.stream(turn.messages, max_tokens=reader.MAX_REPLY_TOKENS, stop=["\n"],
-                                     grammar=reader.GRAMMAR)
-            for piece in reader.stream_phrase(pieces):
-                turn.timings.setdefault("first_token", _ms(turn.started))
-                yield {"type": "delta", "text": piece}
+            turn.streamed = yield from self._deltas(turn)
         yield {"type": "answer", "answer": self._finish(turn, self._candidate(turn))}
+
+    def _deltas(self, turn: _Turn):
+        """Delta events of the model's reply; returns its Completion when the backend gives one."""
+        read_started = time.perf_counter()
+        pieces = reader.stream_phrase(self.llm.stream(
+            turn.messages, max_tokens=reader.MAX_REPLY_TOKENS, stop=["\n"], grammar=reader.GRAMMAR,
+            top_logprobs=reader.TOP_LOGPROBS))
+        while True:
+            try:
+                piece = next(pieces)
+            except StopIteration as finished:
+                turn.timings["stream"] = _ms(read_started)
+                return finished.value
+            turn.timings.setdefault("first_token", _ms(turn.started))
+            yield {"type": "delta", "text": piece}
 
     def _prepare(self, question: str, scope: Scope, conversation_id: str | None) -> _Turn:
         started = time.perf_counter()
@@ -107,7 +119,7 @@ class Answerer:
         if self.llm is None:
             candidate = self._extractive(turn.resolved, turn.evidence)
         else:
-            candidate = self._read(turn.resolved, turn.evidence, turn.messages)
+            candidate = self._read(turn.resolved, turn.evidence, turn.messages, turn.streamed)
         turn.timings["read"] = _ms(read_started)
         return candidate
 
@@ -121,8 +133,8 @@ class Answerer:
 
     # -- reading
 
-    def _read(self, question: str, evidence: EvidenceSet, messages) -> Candidate | None:
-        reading = reader.read(self.llm, messages)
+    def _read(self, question: str, evidence: EvidenceSet, messages, streamed=None) -> Candidate | None:
+        reading = reader.interpret(streamed) if streamed is not None else reader.read(self.llm, messages)
         if reading.phrase is None:
             return None
         candidate = self._align(reading.phrase, evidence.by_number(reading.number or 0), evidence)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Generator
 
 from ..llm.base import LLM, Completion, Message
 from .evidence import EvidenceSet
@@ -80,9 +80,12 @@ def _is_none_prefix(token: str) -> bool:
     return token.strip().upper() in {"NO", "NON", "NONE"}
 
 
+TOP_LOGPROBS = 10
+
+
 def read(llm: LLM, messages: list[Message]) -> Reading:
     completion = llm.complete(messages, max_tokens=MAX_REPLY_TOKENS, stop=["\n"],
-                              grammar=GRAMMAR, top_logprobs=10)
+                              grammar=GRAMMAR, top_logprobs=TOP_LOGPROBS)
     return interpret(completion)
 
 
@@ -104,10 +107,15 @@ def _phrase_tokens(completion: Completion):
     return [t for t in tokens if t.token.strip()]
 
 
-def stream_phrase(pieces: Iterator[str]) -> Iterator[str]:
-    """The phrase part of a streamed reply, as it arrives (the number and colon held back)."""
+def stream_phrase(pieces: Generator[str, None, Completion | None]) -> Generator[str, None, Completion | None]:
+    """The phrase part of a streamed reply, as it arrives (the number and colon held back);
+    returns what the model's stream returns."""
     seen = ""
-    for piece in pieces:
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as finished:
+            return finished.value
         before = seen
         seen += piece
         if ":" not in seen:
