@@ -2,6 +2,7 @@ import sqlite3
 import threading
 
 import numpy as np
+import psycopg
 import pytest
 
 from nutgraf.errors import StoreError
@@ -59,7 +60,7 @@ def test_same_content_is_unchanged_and_new_content_replaces(store):
 def test_failed_write_leaves_nothing(store):
     broken = make_article()
     broken.quotes = [Quote(None, 0, 1, 0, None)]  # violates NOT NULL after other rows were written
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         store.put_article(broken)
     assert store.get_article("a1") is None
     assert store.lexical_search("Budapest", Scope(), 5) == []
@@ -94,8 +95,8 @@ def test_dense_search_ranks_by_cosine_in_every_scope(store):
     assert {h.article_id for h in store.dense_search(target, Scope(article_ids=["a1"]), 5)} == {"a1"}
 
 
-def test_archive_vectors_follow_other_writers(tmp_path):
-    first, second = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db")
+def test_archive_vectors_follow_other_writers(store_factory):
+    first, second = store_factory(), store_factory()
     first.put_article(make_article("a1"))
     probe = first.get_article("a1").embeddings[0]
     assert second.dense_search(probe, Scope(), 1)[0].article_id == "a1"
@@ -134,7 +135,7 @@ def test_meta_and_delete(store):
     assert store.sentences("a1") == []
 
 
-def test_schema_version_is_recorded_and_newer_is_refused(tmp_path):
+def test_sqlite_schema_version_is_recorded_and_newer_is_refused(tmp_path):
     path = tmp_path / "v.db"
     SQLiteStore(path).close()
     with sqlite3.connect(path) as db:
@@ -145,8 +146,8 @@ def test_schema_version_is_recorded_and_newer_is_refused(tmp_path):
         SQLiteStore(path)
 
 
-def test_readers_never_see_a_half_written_article(tmp_path):
-    writer, reader = SQLiteStore(tmp_path / "c.db"), SQLiteStore(tmp_path / "c.db")
+def test_readers_never_see_a_half_written_article(store_factory):
+    writer, reader = store_factory(), store_factory()
     seen, stop = [], threading.Event()
 
     def read():
@@ -163,3 +164,31 @@ def test_readers_never_see_a_half_written_article(tmp_path):
     stop.set()
     thread.join()
     assert seen and set(seen) == {3}
+
+
+@pytest.mark.parametrize("same_content", [True, False])
+def test_writers_racing_on_one_article_leave_exactly_one(store_factory, same_content):
+    stores = [store_factory(), store_factory()]
+    start = threading.Barrier(2)
+    statuses: list[list[str]] = [[], []]
+
+    def write(n: int) -> None:
+        for round_ in range(15):
+            digest = "h" if same_content else f"h{round_}-{n}"
+            start.wait()
+            statuses[n].append(stores[n].put_article(make_article(f"r{round_}", digest=digest)).status)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    second = "unchanged" if same_content else "updated"
+    assert all(sorted(pair) == sorted(["added", second]) for pair in zip(*statuses))
+    reader = store_factory()
+    assert sorted(reader.article_ids()) == sorted(f"r{n}" for n in range(15))
+    for round_ in range(15):
+        article = reader.get_article(f"r{round_}")
+        assert len(article.sentences) == 3 and len(article.entities) == 1 and len(article.quotes) == 1
+        hits = reader.lexical_search("Budapest", Scope(article_ids=[article.id]), 5)
+        assert [h.sentence_index for h in hits] == [0]
