@@ -1,0 +1,140 @@
+"""Speed of the packaged models on this machine.
+
+For each model: the time to prepare (join and verify, or check the sidecar) and to load
+the file, prompt reading and generation rates, and the time to answer about an
+~800-token article cold, then again with a different final question (warm prefix), and
+again after a question about another article (the prefix comes back from saved states).
+
+    .venv/bin/python benchmarks/llm_speed.py
+    .venv/bin/python benchmarks/llm_speed.py --models qwen2.5-0.5b,smollm2-135m --threads 1 --json
+
+Articles are read at run time from ../shared (the sample article and a NewsQA story).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nutgraf.llm.base import Completion
+from nutgraf.llm.llamacpp import LlamaCppModel
+from nutgraf.llm.packaged import PACKAGED_MODELS, model_path
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+SAMPLE = SHARED / "samples" / "budapest-summit.txt"
+STORIES = SHARED / "eval" / "newsqa" / "forget_set_1000.json"
+ARTICLE_TOKENS = 760  # plus instructions and question: a prompt of ~800 tokens
+YES_NO = 'root ::= "yes" | "no"'
+
+
+def ask(article: str, question: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": "Answer the question from the article only."},
+        {"role": "user", "content": f"Article:\n{article}\n\nQuestion: {question}"},
+    ]
+
+
+def fit(model: LlamaCppModel, text: str, tokens: int) -> str:
+    """The longest run of leading words of ``text`` within ``tokens`` tokens."""
+    words = text.split(" ")
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if model.count_tokens(" ".join(words[:middle])) <= tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low])
+
+
+def second_article() -> str:
+    with STORIES.open() as lines:
+        for line in lines:
+            story = json.loads(line)["answer"]
+            if len(story.split()) >= 700:
+                return story
+    raise SystemExit(f"no story of 700+ words in {STORIES}")
+
+
+def timed(call: Callable[[], Completion]) -> tuple[Completion, float]:
+    """The completion and the CPU seconds this process spent on it.
+
+    With one thread, CPU seconds approximate wall seconds on an otherwise idle core, which
+    keeps the figures meaningful when other work shares the machine.
+    """
+    before = time.process_time()
+    completion = call()
+    return completion, time.process_time() - before
+
+
+def measure(
+    name: str, articles: tuple[str, str], threads: int | None
+) -> dict[str, float | int | str]:
+    started = time.perf_counter()
+    path = model_path(name)
+    prepare = time.perf_counter() - started
+    started = time.perf_counter()
+    model = LlamaCppModel(path, name=name, n_threads=threads)
+    load = time.perf_counter() - started
+    first, other = (fit(model, article, ARTICLE_TOKENS) for article in articles)
+
+    def complete(article: str, question: str, **options: object) -> tuple[Completion, float]:
+        return timed(lambda: model.complete(ask(article, question), **options))
+
+    cold, cold_cpu = complete(first, "Who will host the meeting?", max_tokens=1)
+    warm, warm_cpu = complete(first, "What did the president say about the talks?", max_tokens=1)
+    summary = "Summarise the article in detail."
+    complete(first, summary, max_tokens=1)  # so that the next call reads one prompt token
+    generation, generation_cpu = complete(first, summary, max_tokens=96)
+    complete(other, "What happened?", max_tokens=1)
+    back, _ = complete(first, "Where will the summit take place?", max_tokens=1)
+    checked, _ = complete(first, "Is the summit in Budapest? Answer yes or no.", grammar=YES_NO)
+    model.close()
+
+    return {
+        "model": name,
+        "threads": threads or "all",
+        "load_average": round(os.getloadavg()[0], 1),
+        "prepare_s": round(prepare, 2),
+        "load_s": round(load, 2),
+        "prompt_tokens": cold.prompt_tokens,
+        "prompt_tok_per_s": round(cold.prompt_tokens / cold.prompt_seconds, 1),
+        "prompt_tok_per_cpu_s": round(cold.prompt_tokens / cold_cpu, 1),
+        "generated_tokens": generation.completion_tokens,
+        "generated_tok_per_s": round(generation.completion_tokens / generation.seconds, 1),
+        "generated_tok_per_cpu_s": round(generation.completion_tokens / generation_cpu, 1),
+        "cold_s": round(cold.seconds, 2),
+        "cold_cpu_s": round(cold_cpu, 2),
+        "warm_s": round(warm.seconds, 2),
+        "warm_cpu_s": round(warm_cpu, 2),
+        "warm_cached_tokens": warm.cached_prompt_tokens,
+        "after_other_article_s": round(back.seconds, 2),
+        "after_other_article_cached_tokens": back.cached_prompt_tokens,
+        "yes_no_grammar_s": round(checked.seconds, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(PACKAGED_MODELS))
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per model")
+    options = parser.parse_args()
+    if not SAMPLE.exists() or not STORIES.exists():
+        print(f"skipped: {SAMPLE} or {STORIES} is absent")
+        return
+    articles = (SAMPLE.read_text(), second_article())
+    for name in options.models.split(","):
+        row = measure(name, articles, options.threads)
+        if options.json:
+            print(json.dumps(row))
+        else:
+            print("  ".join(f"{key}={value}" for key, value in row.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main()

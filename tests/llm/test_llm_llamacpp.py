@@ -1,0 +1,199 @@
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nutgraf.errors import InputError, ModelError
+from nutgraf.llm import load_model, option_logprobs
+from nutgraf.llm.llamacpp import LlamaCppModel, PrefixStates, SavedState, common_prefix
+
+YES_NO = 'root ::= "yes" | "no"'
+HELLO = [{"role": "user", "content": "Write one sentence about the sea."}]
+
+
+def test_complete_reports_the_reply_and_its_counts(smollm2: LlamaCppModel) -> None:
+    completion = smollm2.complete(HELLO, max_tokens=24)
+    assert completion.text.strip()
+    assert completion.prompt_tokens > 5
+    assert 0 < completion.completion_tokens == len(completion.tokens) <= 24
+    assert completion.finish_reason in {"stop", "length"}
+    assert completion.seconds >= completion.prompt_seconds > 0
+    assert "".join(choice.token for choice in completion.tokens) == completion.text
+
+
+def test_decoding_is_greedy_and_repeatable(smollm2: LlamaCppModel) -> None:
+    first = smollm2.complete(HELLO, max_tokens=24)
+    second = smollm2.complete(HELLO, max_tokens=24)
+    assert second.text == first.text
+    assert second.cached_prompt_tokens == second.prompt_tokens - 1
+
+
+def test_max_tokens_bounds_the_reply(smollm2: LlamaCppModel) -> None:
+    completion = smollm2.complete(HELLO, max_tokens=3)
+    assert completion.completion_tokens == 3
+    assert completion.finish_reason == "length"
+
+
+def test_stream_pieces_join_to_the_completion(smollm2: LlamaCppModel) -> None:
+    pieces = list(smollm2.stream(HELLO, max_tokens=24))
+    assert len(pieces) > 1
+    assert "".join(pieces) == smollm2.complete(HELLO, max_tokens=24).text
+
+
+def test_stop_strings_cut_the_reply_in_complete_and_stream(smollm2: LlamaCppModel) -> None:
+    full = smollm2.complete(HELLO, max_tokens=24).text
+    stop = full[len(full) // 2 : len(full) // 2 + 3]
+    expected = full[: full.index(stop)]
+    completion = smollm2.complete(HELLO, max_tokens=24, stop=[stop, "never appears"])
+    assert completion.text == expected
+    assert completion.finish_reason == "stop"
+    assert "".join(smollm2.stream(HELLO, max_tokens=24, stop=[stop])) == expected
+
+
+def test_a_grammar_constrains_the_reply(smollm2: LlamaCppModel) -> None:
+    question = [{"role": "user", "content": "Is Paris in France? Answer yes or no."}]
+    for _ in range(2):  # the second use takes the compiled grammar from the cache
+        assert smollm2.complete(question, max_tokens=8, grammar=YES_NO).text in {"yes", "no"}
+    digits = smollm2.complete(HELLO, max_tokens=8, grammar="root ::= [1-3] [1-3]")
+    assert len(digits.text) == 2 and set(digits.text) <= {"1", "2", "3"}
+    assert "".join(smollm2.stream(question, max_tokens=8, grammar=YES_NO)) in {"yes", "no"}
+
+
+def test_an_invalid_grammar_is_an_input_error(smollm2: LlamaCppModel) -> None:
+    with pytest.raises(InputError, match="grammar"):
+        smollm2.complete(HELLO, grammar="root ::= (")
+
+
+def test_top_logprobs_are_sorted_alternatives(smollm2: LlamaCppModel) -> None:
+    completion = smollm2.complete(HELLO, max_tokens=6, top_logprobs=5)
+    for choice in completion.tokens:
+        values = list(choice.top.values())
+        assert 1 <= len(values) <= 5
+        assert values == sorted(values, reverse=True)
+        assert all(value <= 0 for value in values)
+        assert sum(math.exp(value) for value in values) <= 1.0001
+        # Greedy: the chosen token is the most likely one.
+        assert choice.logprob == pytest.approx(values[0])
+        assert choice.token in choice.top
+
+
+def test_option_logprobs_reads_the_first_step(smollm2: LlamaCppModel) -> None:
+    question = [{"role": "user", "content": "Is Paris in France? Answer yes or no."}]
+    scores = option_logprobs(smollm2, question, ["yes", "no"])
+    assert set(scores) == {"yes", "no"}
+    assert all(-50 < value <= 0 for value in scores.values())
+    assert math.exp(scores["yes"]) + math.exp(scores["no"]) <= 1.0001
+
+
+@pytest.mark.slow
+def test_a_shared_article_prefix_is_not_read_twice(
+    smollm2: LlamaCppModel, ask, bridge_article: str
+) -> None:
+    first = smollm2.complete(ask(bridge_article, "Who cut the ribbon?"), max_tokens=16)
+    second = smollm2.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16)
+    assert first.cached_prompt_tokens < second.cached_prompt_tokens
+    assert second.cached_prompt_tokens > smollm2.count_tokens(bridge_article)
+
+
+@pytest.mark.slow
+def test_alternating_articles_reuse_saved_states(
+    smollm2_path: Path, ask, bridge_article: str, fire_article: str
+) -> None:
+    model = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1)
+    model.complete(ask(bridge_article, "Who cut the ribbon?"), max_tokens=8)
+    model.complete(ask(fire_article, "Was anyone hurt?"), max_tokens=8)
+    again = model.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16)
+    assert again.cached_prompt_tokens > model.count_tokens(bridge_article)
+    back = model.complete(ask(fire_article, "How many maps were saved?"), max_tokens=16)
+    assert back.cached_prompt_tokens > model.count_tokens(fire_article)
+    model.close()
+
+    fresh = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1)
+    cold = fresh.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16)
+    fresh.close()
+    assert cold.cached_prompt_tokens == 0
+    assert cold.text == again.text
+
+
+def test_a_prompt_longer_than_the_context_is_refused(
+    smollm2_path: Path, bridge_article: str
+) -> None:
+    model = LlamaCppModel(smollm2_path, n_ctx=256, n_threads=1)
+    with pytest.raises(InputError, match="reads at most 256"):
+        model.complete([{"role": "user", "content": bridge_article}])
+    model.close()
+
+
+@pytest.mark.slow
+def test_concurrent_callers_get_the_replies_they_would_get_alone(
+    smollm2: LlamaCppModel, ask, bridge_article: str, fire_article: str
+) -> None:
+    questions = [
+        ask(bridge_article, "Who is Tomas Reyes?"),
+        ask(fire_article, "Who is Lena Hoffmann?"),
+    ]
+    alone = [smollm2.complete(messages, max_tokens=12).text for messages in questions]
+    together: dict[int, str] = {}
+
+    def run(index: int) -> None:
+        together[index] = smollm2.complete(questions[index], max_tokens=12).text
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in (0, 1, 0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [together[0], together[1]] == alone
+
+
+def test_missing_file_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no model file"):
+        LlamaCppModel(tmp_path / "absent.gguf")
+
+
+def test_a_file_that_is_not_gguf_is_a_model_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"GGUF but not really" * 100)
+    with pytest.raises(ModelError, match="cannot load"):
+        LlamaCppModel(bogus)
+
+
+def test_load_model_opens_each_spec_once(
+    smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = load_model(str(smollm2_path), n_ctx=1024)
+    assert model is load_model(str(smollm2_path), n_ctx=1024)
+    assert isinstance(model, LlamaCppModel) and model.name == "smollm2-135m"
+    monkeypatch.setenv("NUTGRAF_MODELS_DIR", str(smollm2_path.parent))
+    packaged = load_model("smollm2-135m", n_ctx=512)
+    assert packaged.name == "smollm2-135m" and packaged.context_length == 512
+    assert packaged is not model
+    with pytest.raises(InputError, match="packaged model"):
+        load_model("no-such-model")
+
+
+def test_prefix_states_keep_one_state_per_article_within_budget() -> None:
+    def state(tokens: list[int], size: int = 100) -> SavedState:
+        return SavedState(tokens=np.asarray(tokens, dtype=np.intc), data=None, size=size)
+
+    states = PrefixStates(capacity_bytes=250)
+    article_a = [1, 2] + list(range(100, 140))
+    article_b = [1, 2] + list(range(200, 240))
+    states.put(state(article_a + [7]))
+    states.put(state(article_b + [7]))
+    states.put(state(article_a + [8, 9]))  # the same article again replaces its older state
+    assert len(states) == 2
+    best, shared = states.best(np.asarray(article_a + [5], dtype=np.intc))
+    assert best is not None and shared == len(article_a)
+    states.put(state(list(range(300, 340))))
+    states.put(state(list(range(400, 440))))  # over budget: the least recent goes
+    assert len(states) == 2 and states.size <= 250
+    assert states.best(np.asarray(article_b, dtype=np.intc))[0] is None
+
+
+def test_common_prefix() -> None:
+    assert common_prefix([1, 2, 3], [1, 2, 4, 5]) == 2
+    assert common_prefix([1, 2], [1, 2, 3]) == 2
+    assert common_prefix([], [1]) == 0
