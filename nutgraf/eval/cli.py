@@ -1,0 +1,124 @@
+"""``nutgraf eval``: measure nutgraf on the evaluation data or on any SQuAD-v2-format file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import NutgrafError
+from . import datasets, runner
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Measure answer quality on evaluation data sets."""
+
+
+@eval_group.command("qa")
+@click.option("--dataset", type=click.Choice(list(datasets.LOADERS)),
+              help="A data set from the evaluation folder (../shared/eval or NUTGRAF_EVAL_DIR).")
+@click.option("--split", type=click.Choice(datasets.SPLITS), default="tune", show_default=True,
+              help="Tune on 'tune'; report figures from 'report'.")
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Any SQuAD-v2-format JSON file instead of --dataset (all of its questions).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N questions.")
+@click.option("--predictions", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+              help="Write one JSON line per question here.")
+@click.option("--model", "-m", envvar="NUTGRAF_MODEL", default="qwen2.5-1.5b", show_default=True,
+              help="Packaged model name, .gguf path, OpenAI-compatible base URL (http://host/v1#model), "
+                   "or 'none' for extractive answers. [env: NUTGRAF_MODEL]")
+@click.option("--rebuild", is_flag=True, help="Ingest the articles again instead of reusing the cached database.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics summary as JSON.")
+def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | None, predictions: Path,
+       model: str, rebuild: bool, no_progress: bool, as_json: bool) -> None:
+    """Ask every question of a data set and score the answers.
+
+    The articles are ingested once into a database in the user cache dir and reused by
+    later runs. Prints exact match and F1 (SQuAD, NewsQA), rejection rate and accuracy
+    (RGB) or accuracy (MultiHop-RAG), with abstention rate, latency, citation validity
+    and a confidence reliability table.
+
+    \b
+    Examples:
+      nutgraf eval qa --dataset squad2 --split tune --limit 200 --predictions squad.jsonl
+      nutgraf eval qa --data my-questions.json --predictions out.jsonl --json
+    """
+    try:
+        summary = _evaluate(dataset, split, data_file, limit, predictions, model, rebuild, not no_progress)
+    except NutgrafError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
+
+
+def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: int | None,
+              predictions: Path, model: str, rebuild: bool, progress: bool) -> dict[str, Any]:
+    from ..api import Nutgraf
+
+    if (dataset is None) == (data_file is None):
+        raise click.UsageError("give either --dataset or --data")
+    evalset = (datasets.load_squad_file(data_file) if data_file else datasets.load(dataset, split)).head(limit)
+    database = runner.cache_db(evalset.name)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    if rebuild:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    nutgraf = Nutgraf(str(database), model=model)
+    try:
+        items, failures = runner.ingest_corpus(nutgraf, evalset, progress=progress)
+        for failure in failures:
+            click.echo(f"Warning: not ingested: {failure}", err=True)
+
+        def answer(question: str, article_ids: list[str] | None):
+            return nutgraf.ask(question, article_ids=article_ids)
+
+        summary = runner.run(items, answer, predictions, lookup=nutgraf.store.get_article, progress=progress)
+    finally:
+        nutgraf.close()
+    return {"dataset": evalset.name, "model": model, "database": str(database), "predictions": str(predictions),
+            "articles_not_ingested": len(failures), **summary}
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [f"{summary['dataset']}: {summary['questions']} questions, model {summary['model']}"]
+    lines.append("  " + "  ".join(f"{name} {_percent(value)}" for name, value in summary["metrics"].items()))
+    latency, citations = summary["latency_s"], summary["citations"]
+    lines.append(
+        f"  abstained {_percent(summary['abstention_rate'])}  errors {summary['errors']}  "
+        f"latency p50 {_seconds(latency['p50'])} p95 {_seconds(latency['p95'])}"
+    )
+    lines.append(
+        f"  citations {citations['count']}, valid {_percent(citations['valid_share'])}; "
+        f"answers without citations {citations['answers_without_citations']}"
+    )
+    for kind, group in summary["by_kind"].items():
+        extra = f"  F1 {_percent(group['f1'])}" if "f1" in group else ""
+        lines.append(
+            f"  {kind}: {group['count']} questions, correct {_percent(group['accuracy'])}, "
+            f"abstained {_percent(group['abstention_rate'])}{extra}"
+        )
+    lines.append(f"  reliability of answered questions (ECE {_number(summary['expected_calibration_error'])}):")
+    lines.append("    confidence     n  mean conf  accuracy")
+    for row in summary["reliability"]:
+        low, high = row["bin"]
+        lines.append(
+            f"    {low:.1f}-{high:.1f}  {row['count']:6}  {_number(row['mean_confidence']):>9}  "
+            f"{_percent(row['accuracy']):>8}"
+        )
+    lines.append(f"  predictions: {summary['predictions']}")
+    return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}s"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
