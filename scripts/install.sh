@@ -24,8 +24,8 @@ if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
   CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip wheel --quiet --no-deps --no-cache-dir \
     --no-binary llama-cpp-python "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
 fi
-installed=$(pip show llama-cpp-python 2>/dev/null | sed -n 's/^Location: //p')
-if [ -z "$installed" ] || [ ! -f .venv/.llama-avx2 ]; then
+# The marker records that this venv holds the build above, not a wheel from elsewhere.
+if [ ! -f .venv/.llama-avx2 ]; then
   pip install --quiet --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl
   touch .venv/.llama-avx2
 fi
