@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nutgraf.llm.base import Completion
-from nutgraf.llm.llamacpp import LlamaCppModel
+from nutgraf.llm.llamacpp import LlamaCppModel, default_threads
 from nutgraf.llm.packaged import PACKAGED_MODELS, model_path
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -97,7 +97,7 @@ def measure(
 
     return {
         "model": name,
-        "threads": threads or "all",
+        "threads": threads or default_threads(),
         "load_average": round(os.getloadavg()[0], 1),
         "prepare_s": round(prepare, 2),
         "load_s": round(load, 2),
@@ -121,7 +121,11 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(PACKAGED_MODELS))
-    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="llama.cpp threads (default: NUTGRAF_LLM_THREADS or half the cores)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per model")
     options = parser.parse_args()
     if not SAMPLE.exists() or not STORIES.exists():

@@ -52,7 +52,7 @@ class LlamaCppModel:
         self.path = path
         self.name = name or path.stem
         self.context_length = n_ctx
-        threads = n_threads or len(os.sched_getaffinity(0))
+        threads = n_threads or default_threads()
         try:
             self._llama = llama_cpp.Llama(
                 model_path=str(path),
@@ -80,8 +80,9 @@ class LlamaCppModel:
         grammar: str | None = None,
         top_logprobs: int = 0,
     ) -> Completion:
-        pieces = self.stream(messages, max_tokens=max_tokens, stop=stop, grammar=grammar,
-                             top_logprobs=top_logprobs)
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, stop=stop, grammar=grammar, top_logprobs=top_logprobs
+        )
         while True:
             try:
                 next(pieces)
@@ -310,6 +311,22 @@ class PrefixStates:
 
     def clear(self) -> None:
         self._states.clear()
+
+
+def default_threads() -> int:
+    """``NUTGRAF_LLM_THREADS``, else half the cores (at least one).
+
+    llama.cpp's threads spin while they wait for one another, so a thread per core
+    collapses (ten times slower and worse) as soon as anything else wants a core: the
+    embedder, another request, another process. On a machine that runs nothing else,
+    set ``NUTGRAF_LLM_THREADS`` to the number of cores.
+    """
+    configured = os.environ.get("NUTGRAF_LLM_THREADS", "").strip()
+    if not configured:
+        return max(1, len(os.sched_getaffinity(0)) // 2)
+    if not configured.isdigit() or int(configured) < 1:
+        raise InputError(f"NUTGRAF_LLM_THREADS must be a positive number, not {configured!r}")
+    return int(configured)
 
 
 def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:

@@ -20,7 +20,7 @@ def smollm2(smollm2_path: Path):
     from nutgraf.llm.llamacpp import LlamaCppModel
 
     # One thread: llama.cpp's threads spin while waiting for each other, which turns slow
-    # when the tests share the CPU with other work.
+    # when the tests share the CPU with other work (see default_threads).
     model = LlamaCppModel(smollm2_path, name="smollm2-135m", n_ctx=2048, n_threads=1)
     yield model
     model.close()

@@ -1,4 +1,5 @@
 import math
+import os
 import threading
 from pathlib import Path
 
@@ -7,7 +8,13 @@ import pytest
 
 from nutgraf.errors import InputError, ModelError
 from nutgraf.llm import load_model, option_logprobs
-from nutgraf.llm.llamacpp import LlamaCppModel, PrefixStates, SavedState, common_prefix
+from nutgraf.llm.llamacpp import (
+    LlamaCppModel,
+    PrefixStates,
+    SavedState,
+    common_prefix,
+    default_threads,
+)
 
 YES_NO = 'root ::= "yes" | "no"'
 HELLO = [{"role": "user", "content": "Write one sentence about the sea."}]
@@ -197,3 +204,13 @@ def test_common_prefix() -> None:
     assert common_prefix([1, 2, 3], [1, 2, 4, 5]) == 2
     assert common_prefix([1, 2], [1, 2, 3]) == 2
     assert common_prefix([], [1]) == 0
+
+
+def test_default_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NUTGRAF_LLM_THREADS", raising=False)
+    assert 1 <= default_threads() <= max(1, os.cpu_count() or 1)
+    monkeypatch.setenv("NUTGRAF_LLM_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.setenv("NUTGRAF_LLM_THREADS", "all")
+    with pytest.raises(InputError, match="NUTGRAF_LLM_THREADS"):
+        default_threads()

@@ -42,6 +42,10 @@ def llama_server(smollm2_path: Path, tmp_path_factory: pytest.TempPathFactory) -
         str(port),
         "--n_ctx",
         "2048",
+        "--n_threads",
+        "1",
+        "--n_threads_batch",
+        "1",
     ]
     with log.open("wb") as output:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
