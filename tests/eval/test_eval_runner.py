@@ -96,8 +96,8 @@ def test_predictions_file_has_one_line_per_question(tiny_squad, tmp_path, nutgra
     runner.run(items, scripted_answers(nutgraf, []), out, lookup=nutgraf.store.get_article, progress=False)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["cost", "mayor", "books", "closed", "owner"]
-    for line in lines:
-        assert {"id", "answer", "answerable", "abstained", "citations", "confidence", "latency_ms", "correct"} <= set(line)
+    keys = {"id", "answer", "answerable", "abstained", "citations", "confidence", "latency_ms", "correct"}
+    assert all(keys <= set(line) for line in lines)
     cost, books, closed = lines[0], lines[2], lines[3]
     assert cost["answer"] == "12 million dollars" and cost["answerable"] is True
     assert set(cost["citations"][0]) == {"article_id", "sentence_index", "start", "end", "text"}
