@@ -55,7 +55,9 @@ def correct(item, phrase: str, sentence: str, mode: str) -> float:
     return metrics.squad_scores(phrase, item.answers)[1]
 
 
-def collect(model: str, mode: str, name: str, evalset: EvalSet) -> list[dict]:
+def collect(model: str, mode: str, name: str, evalset: EvalSet, sink) -> list[dict]:
+    """Rows for one set; each is written to ``sink`` as soon as it is known, so that an
+    interrupted run still leaves rows to fit on."""
     nutgraf = Nutgraf(cache_db(evalset.name), model=None if model == "none" else model)
     items, _ = ingest_corpus(nutgraf, evalset)
     answerer = nutgraf.answerer
@@ -73,6 +75,8 @@ def collect(model: str, mode: str, name: str, evalset: EvalSet) -> list[dict]:
                        score=correct(item, phrase, sentence, mode))
         row["seconds"] = round(time.perf_counter() - started, 3)
         rows.append(row)
+        sink.write(json.dumps(row) + "\n")
+        sink.flush()
     return rows
 
 
@@ -128,10 +132,10 @@ def main() -> None:
         rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
     else:
         rows = []
-        for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
-            if count:
-                rows += collect(model, args.mode, name, sample(datasets.load(name, "tune"), count, name))
-        rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        with rows_file.open("w") as sink:
+            for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
+                if count:
+                    rows += collect(model, args.mode, name, sample(datasets.load(name, "tune"), count, name), sink)
 
     current = calibration.load(args.mode)
     fitted = [r for r in rows if r["features"] is not None]

@@ -143,6 +143,8 @@ class Answerer:
         candidate.features.update(
             none_logodds=math.log(reading.p_number + 1e-3) - math.log(reading.p_none + 1e-3),
             phrase_logprob=reading.phrase_logprob,
+            # A whole sentence offered as the answer mostly means the model found none.
+            span_fraction=(candidate.end - candidate.start) / max(1, len(candidate.item.sentence.text)),
         )
         return candidate
 

@@ -22,8 +22,9 @@ from .select import Verified, choose, too_close
 
 log = logging.getLogger(__name__)
 NAMESPACE = "related"
-POOL_VERSION = 1
+POOL_VERSION = 2
 SHOWN = 8
+MODEL_QUESTIONS = 10  # sentences the model writes a question for; each costs a verification
 POOLS_IN_MEMORY = 256
 FROM_OTHER_ARTICLES = 2
 SHARED_ENTITY_LABELS = {"PERSON", "GPE", "ORG", "EVENT", "FAC"}
@@ -91,7 +92,8 @@ class RelatedQuestions:
         candidates = generate.from_structure(article)
         if self.answerer.llm is not None:
             evidence = article_opening(article.id, self.answerer.retriever, self.store)
-            candidates = generate.from_model(self.answerer.llm, evidence) + candidates
+            chosen = generate.targets(evidence, MODEL_QUESTIONS)
+            candidates = generate.from_model(self.answerer.llm, evidence, chosen) + candidates
         seen, verified = set(), []
         title_vector = self.embedder.embed([article.title])[0] if article.title else None
         for candidate in candidates:

@@ -31,13 +31,17 @@ class RelatedPools:
             return True  # nothing to work out: the request reports the unknown article
         if self.nutgraf.related_service.is_ready(article_id):
             return True
+        return self.schedule(article_id).wait(wait)
+
+    def schedule(self, article_id: str) -> threading.Event:
+        """Have the article's related questions worked out (once); the event is set when done."""
         with self._lock:
             done = self._building.get(article_id)
             if done is None:
                 done = self._building[article_id] = threading.Event()
                 self._queue.put(article_id)
                 self._start()
-        return done.wait(wait)
+        return done
 
     def _start(self) -> None:
         if self._worker is None:

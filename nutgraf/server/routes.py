@@ -168,7 +168,8 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
     """Ingest a document, a list of documents, or `{"url": ...}` to fetch a page or feed.
 
     Needs an admin key. Each article gets a result (added, updated, unchanged or failed);
-    when none succeeds the answer is a 400 error.
+    when none succeeds the answer is a 400 error. The related questions of every added or
+    updated article are then worked out in the background.
     """
     ng = nutgraf(request)
     if isinstance(payload, dict) and "url" in payload and not any(payload.get(f) for f in TEXT_FIELDS):
@@ -178,6 +179,10 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
     if all(o.failed for o in outcomes):
         first = next((o.error for o in outcomes if o.error), "nothing to ingest")
         raise InputError(f"nothing was ingested: {first}")
+    for outcome in outcomes:
+        if outcome.status in ("added", "updated"):
+            # Readers arrive soon after publication: have their related questions ready.
+            request.app.state.related.schedule(outcome.article_id)
     return {"results": [o.to_dict() for o in outcomes]}
 
 

@@ -1,6 +1,7 @@
 """The JSON API over real HTTP, on a real SQLite database, with extractive answers."""
 
 import json
+import time
 
 import httpx
 import pytest
@@ -307,3 +308,17 @@ def test_unknown_paths_and_methods_are_json_errors(client):
     response = client.delete("/v1/ask")
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_related_questions_are_worked_out_after_ingest_without_a_request(client, server_db):
+    document = {"title": "Harbour ferry gets a new timetable",
+                "text": "Mayor Elena Kowalski said the Riverside harbour ferry will leave at seven "
+                        "from Monday. The ferry carried 40,000 passengers last year, the council said."}
+    response = client.post("/v1/articles", json=document, headers=ADMIN)
+    article_id = response.json()["results"][0]["id"]
+    store = open_store(str(server_db))
+    deadline = time.monotonic() + 60
+    while store.cache_get("related", article_id) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.cache_get("related", article_id) is not None
+    assert client.get("/v1/related", params={"article_id": article_id}).json().get("pending") is None

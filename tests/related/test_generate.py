@@ -1,0 +1,62 @@
+"""Candidate questions: which sentences the model writes about, and the real model writing them."""
+
+import pytest
+
+from nutgraf import Nutgraf
+from nutgraf.answering.evidence import article_opening
+from nutgraf.related import generate
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def llm_archive(tmp_path_factory):
+    nutgraf = Nutgraf(tmp_path_factory.mktemp("related-llm") / "db.sqlite", model="smollm2-135m")
+    [outcome] = list(nutgraf.ingest([str(FIXTURES / "riverside-bridge.md")]))
+    nutgraf.bridge_id = outcome.article_id
+    nutgraf.evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
+    return nutgraf
+
+
+def test_targets_spread_over_the_paragraphs_from_the_opening(llm_archive):
+    evidence = llm_archive.evidence
+    chosen = generate.targets(evidence, 3)
+    paragraphs = [item.sentence.paragraph for item in chosen]
+    assert len(set(paragraphs)) == 3
+    assert paragraphs[0] == min(item.sentence.paragraph for item in generate.targets(evidence, 50))
+    assert max(paragraphs) >= 3  # not just the top of the story
+
+
+def test_targets_fill_up_from_paragraphs_already_used_and_never_repeat(llm_archive):
+    evidence = llm_archive.evidence
+    every = generate.targets(evidence, 50)
+    numbers = [item.number for item in every]
+    assert numbers == sorted(set(numbers))
+    assert all(len(item.sentence.text.split()) >= generate.MIN_WORDS for item in every)
+    assert len(every) > len({item.sentence.paragraph for item in every})
+
+
+def test_the_model_writes_one_question_per_target_sentence(llm_archive):
+    chosen = generate.targets(llm_archive.evidence, 3)
+    candidates = generate.from_model(llm_archive.answerer.llm, llm_archive.evidence, chosen)
+    assert [c.sentence_index for c in candidates] == [item.sentence.index for item in chosen]
+    assert all(c.question.endswith("?") and c.kind == "model" for c in candidates)
+
+
+def test_model_questions_are_shown_only_once_answered_with_a_citation(llm_archive):
+    for item in llm_archive.related(llm_archive.bridge_id)["questions"]:
+        answer = llm_archive.ask(item["question"], article_id=llm_archive.bridge_id)
+        assert answer.answerable and answer.answer == item["answer_preview"]
+        assert answer.citations[0].to_dict() == item["citations"][0]
+
+
+def test_a_story_without_paragraph_breaks_is_covered_from_start_to_end(tmp_path):
+    from nutgraf.records import Document
+
+    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none")
+    text = " ".join(f"Councillor Number{n} said the plan for district {n} costs {n} million dollars."
+                    for n in range(1, 31))
+    [outcome] = nutgraf.ingest_documents([Document(text=text, title="One block", origin="block")])
+    evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
+    chosen = generate.targets(evidence, 5)
+    assert len(chosen) == 5
+    assert chosen[0].number <= 6 and chosen[-1].number >= 25
