@@ -123,7 +123,10 @@ class Nutgraf:
         already computed (see :meth:`related`); asking never waits for them.
         """
         answer = self.answerer.answer(question, _scope(article_id, article_ids), conversation_id)
-        single = article_id or (article_ids[0] if article_ids and len(article_ids) == 1 else None)
+        return self._with_follow_ups(answer, _scope(article_id, article_ids))
+
+    def _with_follow_ups(self, answer: Answer, scope: Scope) -> Answer:
+        single = scope.article_ids[0] if scope.article_ids and len(scope.article_ids) == 1 else None
         if single and self.related_service.is_ready(single):
             answer.related = self.related(single, conversation_id=answer.conversation_id)["questions"][:3]
         return answer
@@ -145,8 +148,13 @@ class Nutgraf:
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:
-        """The answer as it is produced: ``delta`` events, then the final ``answer`` event."""
-        return self.answerer.stream(question, _scope(article_id, article_ids), conversation_id)
+        """The answer as it is produced: ``delta`` events, then the final ``answer`` event
+        (with follow-ups, as :meth:`ask` gives them)."""
+        scope = _scope(article_id, article_ids)
+        for event in self.answerer.stream(question, scope, conversation_id):
+            if event["type"] == "answer":
+                event["answer"] = self._with_follow_ups(event["answer"], scope)
+            yield event
 
     def _check_articles(self, scope: Scope) -> None:
         for article_id in scope.article_ids or []:

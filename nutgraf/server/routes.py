@@ -179,10 +179,11 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
     if all(o.failed for o in outcomes):
         first = next((o.error for o in outcomes if o.error), "nothing to ingest")
         raise InputError(f"nothing was ingested: {first}")
-    for outcome in outcomes:
-        if outcome.status in ("added", "updated"):
-            # Readers arrive soon after publication: have their related questions ready.
-            request.app.state.related.schedule(outcome.article_id)
+    if request.app.state.settings.related_on_ingest:
+        for outcome in outcomes:
+            if outcome.status in ("added", "updated"):
+                # Readers arrive soon after publication: have their related questions ready.
+                request.app.state.related.schedule(outcome.article_id)
     return {"results": [o.to_dict() for o in outcomes]}
 
 

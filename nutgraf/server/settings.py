@@ -20,6 +20,7 @@ MAX_BODY_ENV = "NUTGRAF_MAX_BODY_BYTES"
 RATE_ENV = "NUTGRAF_RATE_LIMIT"
 BURST_ENV = "NUTGRAF_RATE_BURST"
 RELATED_WAIT_ENV = "NUTGRAF_RELATED_WAIT"
+RELATED_ON_INGEST_ENV = "NUTGRAF_RELATED_ON_INGEST"
 MIN_CONFIDENCE_ENV = "NUTGRAF_MIN_CONFIDENCE"
 
 
@@ -36,6 +37,9 @@ class ServerSettings:
     # Seconds a request waits for an article's related questions to be worked out before it
     # answers "pending" (the work goes on in the background).
     related_wait: float = 3.0
+    # Work out an article's related questions as soon as it is ingested over HTTP, rather
+    # than when its first reader asks for them.
+    related_on_ingest: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServerSettings:
@@ -49,6 +53,7 @@ class ServerSettings:
             rate_limit=_number(environ, RATE_ENV, float, cls.rate_limit),
             rate_burst=_number(environ, BURST_ENV, int, cls.rate_burst),
             related_wait=_number(environ, RELATED_WAIT_ENV, float, cls.related_wait),
+            related_on_ingest=environ.get(RELATED_ON_INGEST_ENV, "1").strip().lower() not in ("0", "false", "no"),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -62,6 +67,7 @@ class ServerSettings:
             RATE_ENV: str(self.rate_limit),
             BURST_ENV: str(self.rate_burst),
             RELATED_WAIT_ENV: str(self.related_wait),
+            RELATED_ON_INGEST_ENV: "1" if self.related_on_ingest else "0",
         }
         if self.db:
             env[DB_ENV] = self.db

@@ -157,11 +157,13 @@ def test_related_questions_are_answerable_from_the_article(client, library_id):
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=60"
     questions = response.json()["questions"]
-    assert questions
-    texts = sentence_texts(client, library_id)
+    assert questions and questions[0]["article_id"] == library_id
     for item in questions:
         assert item["question"].endswith("?")
         for citation in item["citations"]:
+            # Questions another article answers are offered too, labelled with that article.
+            assert citation["article_id"] == item["article_id"]
+            texts = sentence_texts(client, citation["article_id"])
             assert texts[citation["sentence_index"]] == citation["text"]
 
 

@@ -66,7 +66,7 @@ def site(tmp_path_factory, publisher):
     options = ("--model", "none", "--min-confidence", str(EXTRACTIVE_THRESHOLD), "--rate-limit", "0",
                "--cors-origin", publisher[0])
     # Related questions are never waited for: pages get "pending" and the widget asks again.
-    env = {"NUTGRAF_ADMIN_KEYS": ADMIN_KEY, "NUTGRAF_RELATED_WAIT": "0"}
+    env = {"NUTGRAF_ADMIN_KEYS": ADMIN_KEY, "NUTGRAF_RELATED_WAIT": "0", "NUTGRAF_RELATED_ON_INGEST": "0"}
     with serve_process(db, *options, env=env) as base:
         response = httpx.post(f"{base}/v1/articles", json=fixture_documents(), headers=ADMIN, timeout=120)
         assert response.status_code == 200, response.text

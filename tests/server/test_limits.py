@@ -63,7 +63,7 @@ def test_without_admin_keys_ingest_is_disabled(tmp_path):
 
 def test_related_questions_still_being_worked_out_are_pending(tmp_path):
     settings = ServerSettings(db=str(tmp_path / "nutgraf.db"), model="none", admin_keys=(ADMIN_KEY,),
-                              rate_limit=0, related_wait=0)
+                              rate_limit=0, related_wait=0, related_on_ingest=False)
     with app_server(settings) as base, httpx.Client(base_url=base, timeout=60) as client:
         article_id = client.post("/v1/articles", json=fixture_documents()[0], headers=ADMIN).json()["results"][0]["id"]
         first = client.get("/v1/related", params={"article_id": article_id})
@@ -90,7 +90,7 @@ def test_the_token_bucket_refills_at_the_rate():
 def test_settings_come_from_the_environment_and_back():
     settings = ServerSettings(db="/tmp/x.db", model="none", min_confidence=0.3, admin_keys=("k1", "k2"),
                               cors_origins=(PUBLISHER,), max_body_bytes=5000, rate_limit=1.5, rate_burst=4,
-                              related_wait=0.5)
+                              related_wait=0.5, related_on_ingest=False)
     assert ServerSettings.from_env(settings.to_env()) == settings
     assert ServerSettings.from_env(ServerSettings().to_env()) == ServerSettings()
     assert ServerSettings.from_env({"NUTGRAF_ADMIN_KEYS": " a, ,b "}).admin_keys == ("a", "b")
