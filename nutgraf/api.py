@@ -122,8 +122,8 @@ class Nutgraf:
         ``related`` holds follow-up questions when the article's related questions are
         already computed (see :meth:`related`); asking never waits for them.
         """
-        answer = self.answerer.answer(question, _scope(article_id, article_ids), conversation_id)
-        return self._with_follow_ups(answer, _scope(article_id, article_ids))
+        scope = _scope(article_id, article_ids)
+        return self._with_follow_ups(self.answerer.answer(question, scope, conversation_id), scope)
 
     def _with_follow_ups(self, answer: Answer, scope: Scope) -> Answer:
         single = scope.article_ids[0] if scope.article_ids and len(scope.article_ids) == 1 else None
