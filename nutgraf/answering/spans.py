@@ -109,3 +109,8 @@ def answer_in_question(answer: str, question: str) -> float:
         return 1.0
     asked = set(query_terms(question))
     return sum(1 for w in words if w in asked) / len(words)
+
+
+def agrees(answer: str, expected: str) -> bool:
+    """Whether two answers name the same thing: half the content words of either are in the other."""
+    return term_coverage(answer, expected) >= 0.5 or term_coverage(expected, answer) >= 0.5

@@ -1,16 +1,22 @@
 """Candidate reader questions for one article, each linked to the sentence it came from.
 
-Two generators: the language model, asked for one question about each of a few sentences
-chosen to cover the story (it reads the same prompt prefix as the answering step, so the
-article is evaluated once for both), and the article's structure: who said what about whom, and who the people
-in the story are. Every candidate is checked later by answering it.
+Three generators, all over sentences chosen to cover the story:
+- the language model, asked in one call for a question and its answer about each sentence;
+- the language model, given a name, number, date or place from one sentence and asked for
+  the question it answers (slower, one call a sentence, so it runs only while more
+  questions are needed);
+- the article's structure: who said what about whom, and who the people in the story are.
+The model reads the same prompt prefix as the answering step, so the article is evaluated
+once for all of them. Every candidate is checked later by answering it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
+from ..analysis.analyzer import spacy_pipeline
 from ..answering import reader
 from ..answering.evidence import Evidence, EvidenceSet
 from ..llm.base import LLM
@@ -18,11 +24,26 @@ from ..records import Article
 
 QUESTIONS_TASK = (
     "Task: for each of the sentences numbered {numbers}, write one question that a reader of "
-    "this article might ask and that the sentence answers, without giving the answer away. "
-    "One question per line, as the sentence number, a colon and the question, for example "
-    "`4: Where will the summit be held?`"
+    "this article might ask and that the sentence answers with a name, number, date, place or "
+    "short phrase, then that answer in brackets, copied from the sentence. One question per "
+    "line, as the sentence number, a colon, the question and the answer, for example "
+    "`4: Where will the two leaders meet? (Budapest)`"
 )
-LINE = re.compile(r"^\s*\[?(\d{1,3})\]?\s*[:.)\-]\s*(.+\?)\s*$")
+# A worked example keeps a small model from asking about the answer instead of for it.
+ANSWER_TASK = (
+    'Task: sentence {number} says: "{sentence}"\n'
+    'Write the question a reader would ask to which "{answer}" is the answer, using the other '
+    "words of sentence {number}. For example, for the sentence \"The two leaders will meet in "
+    'Budapest within two weeks" and the answer "Budapest", the question is "Where will the two '
+    'leaders meet within two weeks?" Reply with the question only.'
+)
+QUESTION_GRAMMAR = 'root ::= [A-Z] [^\\n?]{8,140} "?"\n'
+LINE = re.compile(r"^\s*(\d{1,3}): (.+\?) \((.+)\)\s*$")
+# Entity kinds that make a short, checkable answer, most telling first.
+ANSWER_LABELS = ["DATE", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "GPE", "PERSON", "ORG",
+                 "EVENT", "FAC", "LOC", "TIME", "PRODUCT", "LAW", "WORK_OF_ART"]
+# "today" or "last week" says nothing once the story is a day old.
+RELATIVE_TIME = re.compile(r"^(today|yesterday|tomorrow|tonight|now|this|last|next|recent)", re.IGNORECASE)
 FACT = re.compile(r"\d|\b[A-Z][a-z]+")  # numbers and names: what a reader's question is about
 MIN_WORDS, MAX_WORDS = 6, 60
 
@@ -33,6 +54,7 @@ class Candidate:
     article_id: str
     sentence_index: int | None  # the sentence it was written from, when known
     kind: str  # "model" | "quote" | "person"
+    expected: str | None = None  # the answer it was written for, when known
 
 
 def targets(evidence: EvidenceSet, count: int = 10) -> list[Evidence]:
@@ -61,29 +83,66 @@ def targets(evidence: EvidenceSet, count: int = 10) -> list[Evidence]:
 
 
 def _grammar(numbers: list[int]) -> str:
-    lines = " ".join(f'"{number}: " question "?\\n"' for number in numbers)
-    return f"root ::= {lines}\nquestion ::= [A-Z] [^\\n?]{{8,140}}\n"
+    lines = " ".join(f'"{number}: " question "? (" answer ")\\n"' for number in numbers)
+    return (f"root ::= {lines}\nquestion ::= [A-Z] [^\\n?]{{8,140}}\n"
+            f"answer ::= [^\\n()]{{1,80}}\n")
+
+
+def _messages(evidence: EvidenceSet, task: str) -> list[dict]:
+    return [
+        {"role": "system", "content": reader.SYSTEM},
+        {"role": "user", "content": f"{reader.numbered_sentences(evidence)}\n\n{task}"},
+    ]
 
 
 def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence]) -> list[Candidate]:
-    """One question per chosen sentence, in one call over the same prompt prefix as answering."""
+    """A question and its answer for each chosen sentence, in one call."""
     if not chosen:
         return []
     numbers = [item.number for item in chosen]
-    messages = [
-        {"role": "system", "content": reader.SYSTEM},
-        {"role": "user", "content": f"{reader.numbered_sentences(evidence)}\n\n"
-                                    f"{QUESTIONS_TASK.format(numbers=_listed(numbers))}"},
-    ]
-    completion = llm.complete(messages, max_tokens=40 * len(numbers), grammar=_grammar(numbers))
+    task = QUESTIONS_TASK.format(numbers=_listed(numbers))
+    completion = llm.complete(_messages(evidence, task), max_tokens=60 * len(numbers),
+                              grammar=_grammar(numbers))
     candidates = []
     for line in completion.text.splitlines():
         match = LINE.match(line)
         item = evidence.by_number(int(match.group(1))) if match else None
         if item is not None:
             question = " ".join(match.group(2).split())
-            candidates.append(Candidate(question, item.article_id, item.sentence.index, "model"))
+            candidates.append(Candidate(question, item.article_id, item.sentence.index, "model",
+                                        expected=match.group(3).strip()))
     return candidates
+
+
+def answer_phrases(sentence: str, article: Article) -> list[str]:
+    """Names, numbers, dates and places in ``sentence`` that could answer a question, the
+    ones the rest of the article mentions least first: a question for a name on every line
+    of the story has many answers."""
+    story = article.text.lower()
+    headline = (article.title or "").lower()
+    found = [entity for entity in spacy_pipeline()(sentence).ents
+             if entity.label_ in ANSWER_LABELS and not RELATIVE_TIME.match(entity.text)
+             and entity.text.lower() not in headline]
+    found.sort(key=lambda entity: (story.count(entity.text.lower()), ANSWER_LABELS.index(entity.label_)))
+    return list(dict.fromkeys(entity.text for entity in found))
+
+
+def from_answers(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence], article: Article,
+                 still_open: Callable[[int], bool], taken: set[str]) -> Iterator[Candidate]:
+    """For each chosen sentence that ``still_open`` lets through when its turn comes, the
+    question whose answer is a name, number, date or place of that sentence not in ``taken``."""
+    for item in chosen:
+        if not still_open(item.sentence.index):
+            continue
+        answer = next((phrase for phrase in answer_phrases(item.sentence.text, article)
+                       if phrase.lower() not in taken), None)
+        if answer is None:
+            continue
+        task = ANSWER_TASK.format(number=item.number, sentence=item.sentence.text, answer=answer)
+        completion = llm.complete(_messages(evidence, task), max_tokens=48, grammar=QUESTION_GRAMMAR)
+        question = " ".join(completion.text.split())
+        if question.endswith("?"):
+            yield Candidate(question, item.article_id, item.sentence.index, "model", expected=answer)
 
 
 def _listed(numbers: list[int]) -> str:

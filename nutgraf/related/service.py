@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from typing import Iterator
 
 from ..answering.evidence import article_opening
 from ..answering.pipeline import Answerer
-from ..answering.spans import answer_in_question
+from ..answering.spans import agrees, answer_in_question
 from ..errors import NotFound
 from ..records import Article, Scope
 from ..retrieval.embedder import Embedder
@@ -22,9 +23,11 @@ from .select import Verified, choose, too_close
 
 log = logging.getLogger(__name__)
 NAMESPACE = "related"
-POOL_VERSION = 2
+POOL_VERSION = 3
 SHOWN = 8
-MODEL_QUESTIONS = 10  # sentences the model writes a question for; each costs a verification
+MODEL_QUESTIONS = 10  # sentences the model writes a question for in one call
+ANSWER_QUESTIONS = 16  # sentences it may then write for one at a time, while more are needed
+ENOUGH_SENTENCES = SHOWN  # different cited sentences after which no more candidates are checked
 POOLS_IN_MEMORY = 256
 FROM_OTHER_ARTICLES = 2
 SHARED_ENTITY_LABELS = {"PERSON", "GPE", "ORG", "EVENT", "FAC"}
@@ -89,25 +92,36 @@ class RelatedQuestions:
         return pool
 
     def _build(self, article: Article) -> list[Verified]:
-        candidates = generate.from_structure(article)
-        if self.answerer.llm is not None:
-            evidence = article_opening(article.id, self.answerer.retriever, self.store)
-            chosen = generate.targets(evidence, MODEL_QUESTIONS)
-            candidates = generate.from_model(self.answerer.llm, evidence, chosen) + candidates
-        seen, verified = set(), []
+        """Candidates verified in order until enough different sentences are cited: the
+        one-call generators first, then one question at a time for the sentences not yet cited."""
+        verified: list[Verified] = []
+        cited: set[int] = set()
+        seen: set[str] = set()
         title_vector = self.embedder.embed([article.title])[0] if article.title else None
-        for candidate in candidates:
-            key = candidate.question.lower()
-            if key in seen:
+        for candidate in self._candidates(article, still_open=lambda index: index not in cited, taken=seen):
+            if len(cited) >= ENOUGH_SENTENCES:
+                break
+            if candidate.question.lower() in seen:
                 continue
-            seen.add(key)
+            seen.update({candidate.question.lower(), (candidate.expected or "").lower()})
             item = self._verify(candidate, article)
             if item is None:
                 continue
             if title_vector is not None and float(item.vector @ title_vector) >= 0.9:
                 continue  # the headline asked back
             verified.append(item)
+            cited.add(item.citations[0]["sentence_index"])
         return verified
+
+    def _candidates(self, article: Article, still_open, taken: set[str]) -> Iterator[generate.Candidate]:
+        if self.answerer.llm is None:
+            yield from generate.from_structure(article)
+            return
+        evidence = article_opening(article.id, self.answerer.retriever, self.store)
+        yield from generate.from_model(self.answerer.llm, evidence, generate.targets(evidence, MODEL_QUESTIONS))
+        yield from generate.from_structure(article)
+        yield from generate.from_answers(self.answerer.llm, evidence, generate.targets(evidence, ANSWER_QUESTIONS),
+                                         article, still_open, taken)
 
     def _verify(self, candidate: generate.Candidate, article: Article) -> Verified | None:
         answer = self.answerer.answer(candidate.question, Scope(article_ids=[article.id]), remember=False)
@@ -116,6 +130,9 @@ class RelatedQuestions:
         if answer_in_question(answer.answer, candidate.question) >= 0.5:
             return None  # the question gives its own answer away
         first = answer.citations[0]
+        if candidate.expected and first.sentence_index != candidate.sentence_index \
+                and not agrees(answer.answer, candidate.expected):
+            return None  # another sentence, another answer: the question is ambiguous
         return Verified(
             question=candidate.question, answer_preview=answer.answer, confidence=answer.confidence,
             citations=[c.to_dict() for c in answer.citations],

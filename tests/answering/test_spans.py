@@ -1,4 +1,4 @@
-from nutgraf.answering.spans import align, answer_in_question, name_coverage, term_coverage, tidy
+from nutgraf.answering.spans import agrees, align, answer_in_question, name_coverage, term_coverage, tidy
 
 SENTENCE = ("Following a phone call between the U.S. and Russian Presidents that lasted more than "
             "two and a half hours yesterday, the path to Budapest is open.")
@@ -36,3 +36,11 @@ def test_coverage_signals():
     assert name_coverage("Did Galileo visit Budapest?", SENTENCE) == 0.5
     assert name_coverage("how long was it?", SENTENCE) == 1.0
     assert answer_in_question("the phone call", "How long was the phone call?") == 1.0
+
+
+def test_answers_agree_when_they_name_the_same_thing():
+    assert agrees("Trump", "Donald Trump")
+    assert agrees("in 2025", "2025")
+    assert agrees("more than two and a half hours", "two and a half hours")
+    assert not agrees("Budapest", "Moscow")
+    assert not agrees("Volodymyr Zelensky", "the United States")

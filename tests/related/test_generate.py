@@ -35,11 +35,11 @@ def test_targets_fill_up_from_paragraphs_already_used_and_never_repeat(llm_archi
     assert len(every) > len({item.sentence.paragraph for item in every})
 
 
-def test_the_model_writes_one_question_per_target_sentence(llm_archive):
+def test_the_model_writes_one_question_and_its_answer_per_target_sentence(llm_archive):
     chosen = generate.targets(llm_archive.evidence, 3)
     candidates = generate.from_model(llm_archive.answerer.llm, llm_archive.evidence, chosen)
     assert [c.sentence_index for c in candidates] == [item.sentence.index for item in chosen]
-    assert all(c.question.endswith("?") and c.kind == "model" for c in candidates)
+    assert all(c.question.endswith("?") and c.kind == "model" and c.expected for c in candidates)
 
 
 def test_model_questions_are_shown_only_once_answered_with_a_citation(llm_archive):
@@ -60,3 +60,28 @@ def test_a_story_without_paragraph_breaks_is_covered_from_start_to_end(tmp_path)
     chosen = generate.targets(evidence, 5)
     assert len(chosen) == 5
     assert chosen[0].number <= 6 and chosen[-1].number >= 25
+
+
+def test_answer_phrases_are_names_numbers_and_dates_rarest_first(llm_archive):
+    article = llm_archive.article(llm_archive.bridge_id)
+    opening = next(s.text for s in article.sentences if s.text.startswith("The Riverside city council"))
+    phrases = generate.answer_phrases(opening, article)
+    assert phrases[0] == "Thursday"
+    assert "the Maple River" in phrases
+    assert "Riverside" not in phrases  # in the headline: a question for it repeats the headline
+    assert generate.answer_phrases("Residents said so yesterday and today.", article) == []
+
+
+def test_the_model_writes_the_question_for_a_given_answer_for_open_sentences_only(llm_archive):
+    article = llm_archive.article(llm_archive.bridge_id)
+    chosen = [item for item in generate.targets(llm_archive.evidence, 50)
+              if generate.answer_phrases(item.sentence.text, article)][:3]
+    closed = chosen[0].sentence.index
+    first_of_second = generate.answer_phrases(chosen[1].sentence.text, article)[0]
+    candidates = list(generate.from_answers(
+        llm_archive.answerer.llm, llm_archive.evidence, chosen, article,
+        still_open=lambda index: index != closed, taken={first_of_second.lower()}))
+    assert [c.sentence_index for c in candidates] == [item.sentence.index for item in chosen[1:]]
+    assert candidates[0].expected == generate.answer_phrases(chosen[1].sentence.text, article)[1]
+    assert candidates[1].expected == generate.answer_phrases(chosen[2].sentence.text, article)[0]
+    assert all(c.question.endswith("?") and c.kind == "model" for c in candidates)

@@ -75,3 +75,30 @@ def test_short_article_gets_fewer_questions_not_padding(tmp_path):
     questions = nutgraf.related(outcome.article_id)["questions"]
     assert len(questions) < 5
     assert len({q["question"] for q in questions}) == len(questions)
+
+
+def test_checking_stops_once_enough_different_sentences_are_cited(archive, monkeypatch):
+    from nutgraf.related import service
+
+    monkeypatch.setattr(service, "ENOUGH_SENTENCES", 1)
+    pool = archive.related_service.pool(archive.article(archive.bridge_id))
+    assert len(pool) == 1
+
+
+def _sentence_index(article, words):
+    return next(s.index for s in article.sentences if words in s.text)
+
+
+def test_a_question_answered_elsewhere_and_otherwise_is_dropped_as_ambiguous(archive):
+    from nutgraf.related.generate import Candidate
+
+    article = archive.article(archive.bridge_id)
+    written_from = _sentence_index(article, "open in the summer of 2026")
+    question = "When is construction expected to begin?"
+    verify = archive.related_service._verify
+    assert verify(Candidate(question, article.id, written_from, "model", expected="the summer of 2026"), article) is None
+    kept = verify(Candidate(question, article.id, written_from, "model", expected="in September"), article)
+    assert kept.answer_preview == "September"
+    assert kept.citations[0]["sentence_index"] == _sentence_index(article, "begin in September")
+    without_answer = verify(Candidate(question, article.id, written_from, "model"), article)
+    assert without_answer.answer_preview == "September"
