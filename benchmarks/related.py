@@ -1,7 +1,7 @@
 """Related questions on the sample article and CNN stories: answerability, distinctness,
 coverage and time to have them ready after ingest.
 
-    .venv/bin/python benchmarks/related.py --stories 50 [--model qwen2.5-1.5b]
+    .venv/bin/python benchmarks/related.py --stories 50 [--model qwen2.5-1.5b] [--resume]
 
 Each article is ingested into a fresh SQLite store, its related questions are computed
 (the time from the end of ingest until they are ready is the figure reported), and every
@@ -96,10 +96,16 @@ def summarize(rows: list[dict]) -> dict:
     }
 
 
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=50, help="CNN stories after the sample article")
     parser.add_argument("--model", default="qwen2.5-1.5b", help='a packaged model, a GGUF path or "none"')
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the articles already measured in out/related-MODEL.jsonl")
     args = parser.parse_args()
     if not SAMPLE.exists():
         print(f"skipped: {SAMPLE} is absent")
@@ -109,18 +115,25 @@ def main() -> None:
         documents += cnn_documents(args.stories)
     elif args.stories:
         print(f"{STORIES} is absent: the sample article only")
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for n, document in enumerate(tqdm(documents, desc="articles", unit="article", file=sys.stderr)):
+    rows_file = OUT / f"related-{args.model}.jsonl"
+    rows = _rows(rows_file) if args.resume else []
+    done = {row["origin"] for row in rows}
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder, rows_file.open("a" if args.resume else "w") as out:
+        todo = [d for d in documents if d.origin not in done]
+        for n, document in enumerate(tqdm(todo, desc="articles", unit="article", file=sys.stderr)):
             # A fresh store per article: no other article's pool to borrow from, and every
             # article starts cold, as it does right after its ingest.
             nutgraf = Nutgraf(Path(folder) / f"{n}.db", model=args.model)
             rows.append(measure(nutgraf, document))
+            out.write(json.dumps(rows[-1]) + "\n")
+            out.flush()  # an interrupted run keeps what it measured
+    order = {d.origin: n for n, d in enumerate(documents)}
+    rows = sorted((r for r in rows if r["origin"] in order), key=lambda r: order[r["origin"]])
     result = {"model": args.model, "sample": summarize(rows[:1]),
               "stories": summarize(rows[1:]) if len(rows) > 1 else None,
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
               "rows": rows}
-    OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"related-{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
 

@@ -44,6 +44,8 @@ ANSWER_LABELS = ["DATE", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "GPE", "PER
                  "EVENT", "FAC", "LOC", "TIME", "PRODUCT", "LAW", "WORK_OF_ART"]
 # "today" or "last week" says nothing once the story is a day old.
 RELATIVE_TIME = re.compile(r"^(today|yesterday|tomorrow|tonight|now|this|last|next|recent)", re.IGNORECASE)
+# "What city is mentioned in sentence 7?" asks about the prompt, not about the story.
+ABOUT_THE_TEXT = re.compile(r"\b(sentences?|paragraphs?|passage|(the|this) (article|text|story))\b", re.IGNORECASE)
 FACT = re.compile(r"\d|\b[A-Z][a-z]+")  # numbers and names: what a reader's question is about
 MIN_WORDS, MAX_WORDS = 6, 60
 
@@ -107,8 +109,8 @@ def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence]) -> list[
     for line in completion.text.splitlines():
         match = LINE.match(line)
         item = evidence.by_number(int(match.group(1))) if match else None
-        if item is not None:
-            question = " ".join(match.group(2).split())
+        question = " ".join(match.group(2).split()) if match else ""
+        if item is not None and not ABOUT_THE_TEXT.search(question):
             candidates.append(Candidate(question, item.article_id, item.sentence.index, "model",
                                         expected=match.group(3).strip()))
     return candidates
@@ -141,7 +143,7 @@ def from_answers(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence], articl
         task = ANSWER_TASK.format(number=item.number, sentence=item.sentence.text, answer=answer)
         completion = llm.complete(_messages(evidence, task), max_tokens=48, grammar=QUESTION_GRAMMAR)
         question = " ".join(completion.text.split())
-        if question.endswith("?"):
+        if question.endswith("?") and not ABOUT_THE_TEXT.search(question):
             yield Candidate(question, item.article_id, item.sentence.index, "model", expected=answer)
 
 

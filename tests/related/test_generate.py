@@ -85,3 +85,19 @@ def test_the_model_writes_the_question_for_a_given_answer_for_open_sentences_onl
     assert candidates[0].expected == generate.answer_phrases(chosen[1].sentence.text, article)[1]
     assert candidates[1].expected == generate.answer_phrases(chosen[2].sentence.text, article)[0]
     assert all(c.question.endswith("?") and c.kind == "model" for c in candidates)
+
+
+def test_instructions_inside_an_article_never_reach_the_question_writer(tmp_path):
+    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="smollm2-135m")
+    [outcome] = list(nutgraf.ingest([str(FIXTURES / "injection.txt")]))
+    evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
+    assert not any("INSTRUCTIONS" in item.sentence.text for item in generate.targets(evidence, 50))
+    for item in nutgraf.related(outcome.article_id)["questions"]:
+        assert "cancelled" not in item["question"].lower() + item["answer_preview"].lower()
+        assert all("INSTRUCTIONS" not in c["text"] for c in item["citations"])
+
+
+def test_questions_about_the_prompt_rather_than_the_story_are_recognised():
+    assert generate.ABOUT_THE_TEXT.search("What city did Edwin Lee mention in sentence 7?")
+    assert generate.ABOUT_THE_TEXT.search("What is this article about?")
+    assert not generate.ABOUT_THE_TEXT.search("Which city did Edwin Lee mention?")
