@@ -132,7 +132,8 @@ def main() -> None:
     rows = sorted((r for r in rows if r["origin"] in order), key=lambda r: order[r["origin"]])
     result = {"model": args.model, "sample": summarize(rows[:1]),
               "stories": summarize(rows[1:]) if len(rows) > 1 else None,
-              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+              # of this process, so only when it measured articles itself
+              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024) if todo else None,
               "rows": rows}
     (OUT / f"related-{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
