@@ -109,8 +109,10 @@ def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence]) -> list[
     for line in completion.text.splitlines():
         match = LINE.match(line)
         item = evidence.by_number(int(match.group(1))) if match else None
-        question = " ".join(match.group(2).split()) if match else ""
-        if item is not None and not ABOUT_THE_TEXT.search(question):
+        if item is None:
+            continue
+        question = " ".join(match.group(2).split())
+        if not ABOUT_THE_TEXT.search(question):
             candidates.append(Candidate(question, item.article_id, item.sentence.index, "model",
                                         expected=match.group(3).strip()))
     return candidates

@@ -96,14 +96,18 @@ class RelatedQuestions:
         one-call generators first, then one question at a time for the sentences not yet cited."""
         verified: list[Verified] = []
         cited: set[int] = set()
-        seen: set[str] = set()
+        asked: set[str] = set()
+        answers_asked_for: set[str] = set()  # so a later question is written for another phrase
         title_vector = self.embedder.embed([article.title])[0] if article.title else None
-        for candidate in self._candidates(article, still_open=lambda index: index not in cited, taken=seen):
+        candidates = self._candidates(article, still_open=lambda index: index not in cited, taken=answers_asked_for)
+        for candidate in candidates:
             if len(cited) >= ENOUGH_SENTENCES:
                 break
-            if candidate.question.lower() in seen:
+            if candidate.question.lower() in asked:
                 continue
-            seen.update({candidate.question.lower(), (candidate.expected or "").lower()})
+            asked.add(candidate.question.lower())
+            if candidate.expected:
+                answers_asked_for.add(candidate.expected.lower())
             item = self._verify(candidate, article)
             if item is None:
                 continue
