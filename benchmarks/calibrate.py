@@ -30,6 +30,7 @@ from nutgraf.eval import datasets, metrics  # noqa: E402
 from nutgraf.eval.datasets import EvalSet  # noqa: E402
 from nutgraf.eval.runner import cache_db, ingest_corpus  # noqa: E402
 from nutgraf.records import Scope  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 CALIBRATION_FILE = ROOT / "nutgraf" / "answering" / "calibration.json"
@@ -58,7 +59,7 @@ def correct(item, phrase: str, sentence: str, mode: str) -> float:
 def collect(model: str, mode: str, name: str, evalset: EvalSet, sink) -> list[dict]:
     """Rows for one set; each is written to ``sink`` as soon as it is known, so that an
     interrupted run still leaves rows to fit on."""
-    nutgraf = Nutgraf(cache_db(evalset.name), model=None if model == "none" else model)
+    nutgraf = Nutgraf(cache_db(evalset.name), model=model)
     items, _ = ingest_corpus(nutgraf, evalset)
     answerer = nutgraf.answerer
     rows = []
@@ -119,7 +120,7 @@ def best_threshold(rows: list[dict], confidences: list[float], mode: str) -> tup
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["llm", "extractive"], default="llm")
-    parser.add_argument("--model", default="qwen2.5-1.5b")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--squad", type=int, default=300)
     parser.add_argument("--newsqa", type=int, default=80)
     parser.add_argument("--rgb", type=int, default=50)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Iterable, Iterator
 
 from .answering.pipeline import Answerer
@@ -18,32 +17,35 @@ from .ingest.pipeline import Ingester, IngestOutcome
 from .related.service import RelatedQuestions
 from .records import Answer, Article, ArticleSummary, Document, Scope
 from .retrieval.search import Retriever, SearchResult
+from .settings import Settings, current
 from .store import Store, open_store
-
-MODEL_ENV = "NUTGRAF_MODEL"
-DEFAULT_MODEL_SPEC = "qwen2.5-1.5b"
 
 
 class Nutgraf:
     def __init__(self, db: str | None = None, *, store: Store | None = None, embed: bool = True,
-                 model: str | None = DEFAULT_MODEL_SPEC, min_confidence: float | None = None):
-        """``db`` is a SQLite path or database URL (default: ``NUTGRAF_DB`` or the user data dir).
+                 model: str | None = None, min_confidence: float | None = None,
+                 settings: Settings | None = None):
+        """``db`` is a SQLite path or database URL (default: the ``db`` setting, else a file
+        in the user data dir).
 
         ``embed=False`` skips sentence vectors at ingest (search then falls back to BM25
         until ``reindex`` adds them). ``model`` names the language model that reads the
-        evidence (a packaged model, a .gguf path or an OpenAI-compatible URL; default
-        ``NUTGRAF_MODEL`` or the packaged Qwen2.5 1.5B); ``None`` or ``"none"`` answers
-        extractively, without one. ``min_confidence`` (0 to 1) replaces the calibrated
-        threshold below which answers are withheld: lower answers more, higher abstains more.
+        evidence (a packaged model, a .gguf path or an OpenAI-compatible URL); ``"none"``
+        answers extractively, without one. ``min_confidence`` (0 to 1) replaces the
+        calibrated threshold below which answers are withheld: lower answers more, higher
+        abstains more. An argument left at None comes from ``settings`` (default: the
+        environment, see :mod:`nutgraf.settings`), where an argument given always wins.
         """
-        self.store = store or open_store(db)
+        self.settings = (settings or current()).with_values(db=db and str(db), model=model,
+                                                            min_confidence=min_confidence)
+        self.store = store or open_store(self.settings.db, self.settings)
         self._embed = embed
         self._ingester: Ingester | None = None
-        self._model_spec = os.environ.get(MODEL_ENV, model) if model == DEFAULT_MODEL_SPEC else model
+        self._model_spec = self.settings.model
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
-        self._min_confidence = min_confidence
+        self._min_confidence = self.settings.min_confidence
 
     # -- ingestion
 
@@ -51,9 +53,9 @@ class Nutgraf:
     def ingester(self) -> Ingester:
         if self._ingester is None:
             if self._embed:
-                from .retrieval.embedder import MODEL_ID, get_embedder
+                from .retrieval.embedder import MODEL_ID
 
-                self._ingester = Ingester(self.store, get_embedder().embed, MODEL_ID)
+                self._ingester = Ingester(self.store, self._embedder().embed, MODEL_ID)
             else:
                 self._ingester = Ingester(self.store)
         return self._ingester
@@ -88,22 +90,25 @@ class Nutgraf:
 
     # -- search and answers
 
+    def _embedder(self):
+        from .retrieval.embedder import get_embedder
+
+        return get_embedder(self.settings.embedder_threads)
+
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            from .retrieval.embedder import get_embedder
-
-            self._retriever = Retriever(self.store, get_embedder() if self._embed else None)
+            self._retriever = Retriever(self.store, self._embedder() if self._embed else None)
         return self._retriever
 
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
             llm = None
-            if self._model_spec and self._model_spec != "none":
+            if self._model_spec != "none":
                 from .llm import load_model
 
-                llm = load_model(self._model_spec)
+                llm = load_model(self._model_spec, threads=self.settings.llm_threads)
             self._answerer = Answerer(self.store, self.retriever, llm, self._min_confidence)
         return self._answerer
 
@@ -134,9 +139,7 @@ class Nutgraf:
     @property
     def related_service(self) -> RelatedQuestions:
         if self._related is None:
-            from .retrieval.embedder import get_embedder
-
-            self._related = RelatedQuestions(self.answerer, get_embedder())
+            self._related = RelatedQuestions(self.answerer, self._embedder())
         return self._related
 
     def related(self, article_id: str, *, after: str | None = None, conversation_id: str | None = None,

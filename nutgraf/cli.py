@@ -12,7 +12,7 @@ import click
 from .errors import NutgrafError
 from .eval.cli import eval_group
 from .ingest.options import IngestOptions
-from .store import DB_ENV
+from .settings import help_text
 
 
 def _dump(data) -> None:
@@ -39,8 +39,7 @@ def json_option(command):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nutgraf")
-@click.option("--db", envvar=DB_ENV, metavar="PATH_OR_URL",
-              help=f"SQLite file or database URL. [env: {DB_ENV}; default: a file in the user data dir]")
+@click.option("--db", metavar="PATH_OR_URL", help=help_text("db"))
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) or everything (-vv) to stderr.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
@@ -207,11 +206,7 @@ def reindex(ctx, force):
 
 
 def _model_option(command):
-    return click.option(
-        "--model", "-m", envvar="NUTGRAF_MODEL", default="qwen2.5-1.5b", show_default=True,
-        help="Packaged model name, path to a .gguf file, OpenAI-compatible base URL "
-             "(http://host/v1#model), or 'none' for extractive answers. [env: NUTGRAF_MODEL]",
-    )(command)
+    return click.option("--model", "-m", help=help_text("model"))(command)
 
 
 @cli.command()
@@ -222,8 +217,7 @@ def _model_option(command):
               help="Continue a conversation: follow-ups are read against its earlier turns.")
 @click.option("--stream/--no-stream", default=True, show_default=True,
               help="Print the answer as it is produced (text output only).")
-@click.option("--min-confidence", type=click.FloatRange(0, 1),
-              help="Answer only at this confidence or above (default: the calibrated threshold).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help=help_text("min_confidence"))
 @_model_option
 @json_option
 @click.pass_context
@@ -318,22 +312,16 @@ def related(ctx, article_id, after, conversation_id, limit, model, as_json):
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; each loads its own copy of the models.")
 @_model_option
-@click.option("--min-confidence", type=click.FloatRange(0, 1),
-              help="Answer only at this confidence or above. [env: NUTGRAF_MIN_CONFIDENCE; "
-                   "default: the calibrated threshold]")
-@click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY",
-              help="A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
-                   "env var, which stays out of the process list). [env: NUTGRAF_ADMIN_KEYS, comma-separated]")
-@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
-              help="A publisher origin whose pages may call the API, e.g. https://news.example.org "
-                   "(repeatable). [env: NUTGRAF_CORS_ORIGINS, comma-separated]")
-@click.option("--max-body", type=click.IntRange(min=1), metavar="BYTES",
-              help="Largest request body accepted. [env: NUTGRAF_MAX_BODY_BYTES; default: 1000000]")
-@click.option("--rate-limit", type=click.FloatRange(min=0), metavar="PER_SECOND",
-              help="Sustained API requests per second per client IP; 0 turns the limit off. "
-                   "[env: NUTGRAF_RATE_LIMIT; default: 2]")
-@click.option("--rate-burst", type=click.IntRange(min=1), metavar="N",
-              help="API requests a client may make at once. [env: NUTGRAF_RATE_BURST; default: 30]")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help=help_text("min_confidence"))
+@click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY", help=help_text(
+    "admin_keys", "A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
+                  "variable, which stays out of the process list)."))
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN", help=help_text(
+    "cors_origins", "A publisher origin whose pages may call the API, e.g. https://news.example.org "
+                    "(repeatable)."))
+@click.option("--max-body", type=click.IntRange(min=1), metavar="BYTES", help=help_text("max_body_bytes"))
+@click.option("--rate-limit", type=click.FloatRange(min=0), metavar="PER_SECOND", help=help_text("rate_limit"))
+@click.option("--rate-burst", type=click.IntRange(min=1), metavar="N", help=help_text("rate_burst"))
 @click.pass_context
 @reports_errors
 def serve(ctx, host, port, workers, model, min_confidence, admin_keys, cors_origins, max_body, rate_limit,
@@ -345,22 +333,17 @@ def serve(ctx, host, port, workers, model, min_confidence, admin_keys, cors_orig
     API docs:   http://HOST:PORT/docs  (OpenAPI at /openapi.json)
     Widget:     <script src="http://HOST:PORT/widget.js" data-article="ID"></script>
     """
-    import dataclasses
     import os
 
     import uvicorn
 
-    from .server.settings import ServerSettings
+    from .settings import current
 
-    base = ServerSettings.from_env()
-    limits = {"min_confidence": min_confidence, "max_body_bytes": max_body, "rate_limit": rate_limit,
-              "rate_burst": rate_burst}
-    settings = dataclasses.replace(
-        base, db=ctx.obj["db"] or base.db, model=model, admin_keys=admin_keys or base.admin_keys,
-        cors_origins=cors_origins or base.cors_origins,
-        **{name: value for name, value in limits.items() if value is not None},
-    )
-    # Every worker process builds its app from the environment.
+    settings = current().with_values(
+        db=ctx.obj["db"], model=model, min_confidence=min_confidence, admin_keys=admin_keys or None,
+        cors_origins=cors_origins or None, max_body_bytes=max_body, rate_limit=rate_limit,
+        rate_burst=rate_burst)
+    # Every worker process reads its settings from the environment.
     os.environ.update(settings.to_env())
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"nutgraf: demo site at http://{shown}:{port}/ and API docs at http://{shown}:{port}/docs",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,9 +17,10 @@ from typing import Any
 
 from ..errors import InputError
 from ..records import Document
+from ..settings import current, env_name
 from .metrics import answer_parts
 
-EVAL_DIR_ENV = "NUTGRAF_EVAL_DIR"
+EVAL_DIR_ENV = env_name("eval_dir")
 SPLITS = ("tune", "report")
 NULL_ANSWER = "Insufficient information."  # MultiHop-RAG's gold for questions the corpus cannot answer
 
@@ -71,9 +71,9 @@ def document_key(document: Document) -> tuple[str | None, str]:
 
 
 def eval_dir() -> Path:
-    """``NUTGRAF_EVAL_DIR``, else ``shared/eval`` next to the repository."""
-    configured = os.environ.get(EVAL_DIR_ENV)
-    folder = Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "eval"
+    """The ``eval_dir`` setting (``NUTGRAF_EVAL_DIR``), else ``shared/eval`` next to the repository."""
+    configured = current().eval_dir
+    folder = configured if configured else Path(__file__).resolve().parents[2].parent / "shared" / "eval"
     if not folder.is_dir():
         raise InputError(f"no evaluation data at {folder}; set {EVAL_DIR_ENV} to the folder holding it")
     return folder

@@ -28,6 +28,7 @@ import numpy as np
 from llama_cpp import llama_chat_format
 
 from ..errors import InputError, ModelError
+from ..settings import current
 from .base import Completion, FinishReason, Message, TokenChoice
 
 SEQUENCE = 0  # nutgraf evaluates one sequence at a time
@@ -314,19 +315,14 @@ class PrefixStates:
 
 
 def default_threads() -> int:
-    """``NUTGRAF_LLM_THREADS``, else half the cores (at least one).
+    """The ``llm_threads`` setting (``NUTGRAF_LLM_THREADS``), else half the cores (at least one).
 
     llama.cpp's threads spin while they wait for one another, so a thread per core
     collapses (ten times slower and worse) as soon as anything else wants a core: the
     embedder, another request, another process. On a machine that runs nothing else,
     set ``NUTGRAF_LLM_THREADS`` to the number of cores.
     """
-    configured = os.environ.get("NUTGRAF_LLM_THREADS", "").strip()
-    if not configured:
-        return max(1, len(os.sched_getaffinity(0)) // 2)
-    if not configured.isdigit() or int(configured) < 1:
-        raise InputError(f"NUTGRAF_LLM_THREADS must be a positive number, not {configured!r}")
-    return int(configured)
+    return current().llm_threads or max(1, len(os.sched_getaffinity(0)) // 2)
 
 
 def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import InputError, ModelError
+from ..settings import current
 
 PartLocator = Callable[[], Path]
 
@@ -199,8 +200,8 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
 
 
 def models_dir() -> Path:
-    override = os.environ.get("NUTGRAF_MODELS_DIR")
-    return Path(override) if override else Path(platformdirs.user_cache_dir("nutgraf")) / "models"
+    """The ``models_dir`` setting (``NUTGRAF_MODELS_DIR``), else ``models`` in the user cache."""
+    return current().models_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "models"
 
 
 def packaged_model(name: str) -> PackagedModel:

@@ -1,7 +1,7 @@
 """The nutgraf web app: the JSON API, the widget and the demo site in one ASGI application.
 
     uvicorn --factory nutgraf.server.app:app_from_env     # settings from the environment
-    create_app(ServerSettings(db="news.db", model="none"))  # in code and tests
+    create_app(Settings(db="news.db", model="none"))      # in code and tests
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from ..errors import NutgrafError
 from . import pages, routes
 from .errors import install_error_handlers
 from .limits import BodyLimit, RateLimit
+from ..settings import Settings, current
 from .related import RelatedPools
-from .settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,12 @@ def _version() -> str:
         return "0"
 
 
-def create_app(settings: ServerSettings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
-    settings = settings or ServerSettings()
+def create_app(settings: Settings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
+    settings = settings or current()
     app = FastAPI(title="nutgraf", version=_version(), description=DESCRIPTION, lifespan=_lifespan,
                   redoc_url=None)
     app.state.settings = settings
-    app.state.nutgraf = nutgraf or Nutgraf(settings.db, model=settings.model,
-                                           min_confidence=settings.min_confidence)
+    app.state.nutgraf = nutgraf or Nutgraf(settings=settings)
     app.state.related = RelatedPools(app.state.nutgraf)
     install_error_handlers(app)
     app.include_router(routes.router)
@@ -63,7 +62,7 @@ def create_app(settings: ServerSettings | None = None, nutgraf: Nutgraf | None =
 
 def app_from_env() -> FastAPI:
     """The app for ``nutgraf serve``'s workers, configured by the environment it sets."""
-    return create_app(ServerSettings.from_env())
+    return create_app(current())
 
 
 def healthz() -> dict:

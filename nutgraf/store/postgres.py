@@ -15,7 +15,6 @@ old article or the new one, never a mix.
 from __future__ import annotations
 
 import json
-import os
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -28,16 +27,12 @@ from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import InputError, StoreError
+from ..settings import Settings, current, env_name
 from ..records import (
     Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
 )
 from .base import PutResult, PutStatus
 from .query import query_terms
-
-POOL_MIN_ENV = "NUTGRAF_PG_POOL_MIN"
-POOL_MAX_ENV = "NUTGRAF_PG_POOL_MAX"
-POOL_TIMEOUT_ENV = "NUTGRAF_PG_POOL_TIMEOUT"
-EF_SEARCH_ENV = "NUTGRAF_PG_EF_SEARCH"
 
 # Advisory lock keys (any constants, unique within this database's users).
 MIGRATION_LOCK = 7_242_001
@@ -131,19 +126,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError(f"{name} must be a number, not {value!r}") from None
-    if number <= 0:
-        raise InputError(f"{name} must be above zero, not {value!r}")
-    return number
-
-
 def describe(url: str) -> str:
     """``host:port/database`` of a connection URL, without the credentials, for messages."""
     parts = urlsplit(url)
@@ -155,15 +137,17 @@ def _first_line(error: Exception) -> str:
 
 
 class PostgresStore:
-    def __init__(self, url: str):
+    def __init__(self, url: str, settings: Settings | None = None):
+        """``settings`` give the pool sizes and ``hnsw.ef_search`` (default: :func:`current`)."""
+        settings = settings or current()
         self.url = url
         self._where = describe(url)
         self._indexed_dimensions: set[int] = set()
         self._counted: tuple[float, float] | None = None  # (sentences, when they were counted)
-        self._ef_search = int(_env_number(EF_SEARCH_ENV, 100))
-        min_size = int(_env_number(POOL_MIN_ENV, 1))
-        max_size = max(min_size, int(_env_number(POOL_MAX_ENV, 10)))
-        timeout = _env_number(POOL_TIMEOUT_ENV, 30)
+        self._ef_search = settings.pg_ef_search
+        min_size = settings.pg_pool_min
+        max_size = max(min_size, settings.pg_pool_max)
+        timeout = settings.pg_pool_timeout
         try:
             with psycopg.connect(url, autocommit=True) as db:
                 _migrate(db, self._where)
@@ -188,7 +172,7 @@ class PostgresStore:
             with self._pool.connection() as db:
                 yield db
         except PoolTimeout as error:
-            raise StoreError(f"no free connection to PostgreSQL at {self._where}; raise {POOL_MAX_ENV}") from error
+            raise StoreError(f"no free connection to PostgreSQL at {self._where}; raise {env_name('pg_pool_max')}") from error
         except psycopg.OperationalError as error:
             raise StoreError(f"PostgreSQL at {self._where}: {_first_line(error)}") from error
 

@@ -22,7 +22,9 @@ def ingest_fixtures(client: httpx.Client) -> dict[str, str]:
 def test_two_workers_share_the_database_and_the_settings(tmp_path):
     options = ("--workers", "2", "--model", "none", "--min-confidence", str(EXTRACTIVE_THRESHOLD),
                "--cors-origin", "https://news.example.org")
-    with serve_process(tmp_path / "nutgraf.db", *options, env={"NUTGRAF_ADMIN_KEYS": ADMIN_KEY}) as base:
+    # An option given on the command line wins over the environment.
+    env = {"NUTGRAF_ADMIN_KEYS": ADMIN_KEY, "NUTGRAF_MODEL": "smollm2-135m"}
+    with serve_process(tmp_path / "nutgraf.db", *options, env=env) as base:
         with httpx.Client(base_url=base, timeout=120) as client:
             ids = ingest_fixtures(client)
             for _ in range(4):  # enough requests to reach both workers
@@ -34,6 +36,7 @@ def test_two_workers_share_the_database_and_the_settings(tmp_path):
             answer = client.post("/v1/ask", json={"question": "Who won the marathon?",
                                                   "article_id": ids["Kestrel Valley marathon draws a record field"]})
             assert answer.status_code == 200
+            assert answer.json()["mode"] == "extractive"
             assert "Hana Lindqvist" in answer.json()["citations"][0]["text"]
 
 
