@@ -8,14 +8,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 from .answering.pipeline import Answerer
-from .errors import NotFound
+from .errors import InputError, NotFound
 from .ingest.options import IngestOptions
 from .ingest.pipeline import Ingester, IngestOutcome
 from .related.service import RelatedQuestions
-from .records import Answer, Article, ArticleSummary, Document, Scope
+from .records import Answer, Article, ArticleSummary, Document, Feedback, Scope
 from .retrieval.search import Retriever, SearchResult
 from .settings import Settings, current
 from .store import Store, open_store
@@ -159,6 +160,27 @@ class Nutgraf:
                 event["answer"] = self._with_follow_ups(event["answer"], scope)
             yield event
 
+    # -- reader data
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        """Keep a reader's rating of an answer; returns it with its id and time."""
+        return self.store.add_feedback(feedback)
+
+    def feedback(self, since: datetime | str | None = None, limit: int | None = None) -> list[Feedback]:
+        """Feedback received since a time (a datetime, or ISO 8601 text such as ``2025-10-01``),
+        newest first."""
+        return self.store.feedback(parse_time(since) if isinstance(since, str) else since, limit)
+
+    def expire_conversations(self, older_than_days: float | None = None) -> tuple[int, datetime]:
+        """Remove the conversations unused for ``older_than_days`` (default: the
+        ``conversation_days`` setting); returns how many went, and the cut-off time.
+        Feedback is never removed."""
+        days = self.settings.conversation_days if older_than_days is None else older_than_days
+        if days < 0:
+            raise InputError(f"days must not be negative, not {days}")
+        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+        return self.store.expire_conversations(cutoff), cutoff
+
     def _check_articles(self, scope: Scope) -> None:
         for article_id in scope.article_ids or []:
             if self.store.content_hash(article_id) is None:
@@ -166,6 +188,15 @@ class Nutgraf:
 
     def close(self) -> None:
         self.store.close()
+
+
+def parse_time(text: str) -> datetime:
+    """``2025-10-01`` (midnight UTC) or an ISO 8601 time (UTC unless it names its zone)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"not a date or ISO 8601 time: {text!r} (use YYYY-MM-DD)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _scope(article_id: str | None = None, article_ids: list[str] | None = None, source: str | None = None,

@@ -146,6 +146,43 @@ class ArticleSummary:
 
 
 @dataclass
+class Turn:
+    """One question of a conversation and what it was answered."""
+
+    question: str
+    answer: str | None
+    article_ids: list[str]  # the articles its citations came from
+    people: list[str] = field(default_factory=list)  # persons the turn was about, most salient first
+
+
+@dataclass
+class Conversation:
+    id: str
+    created_at: str  # ISO 8601, UTC
+    last_used_at: str  # when its last turn was added; it expires some days after
+    article_ids: list[str]  # every article its turns cited, in order of first citation
+    turns: int
+
+
+@dataclass
+class Feedback:
+    """A reader's rating of an answer: the publisher's data, never expired."""
+
+    rating: str  # helpful | not_helpful | wrong_citation
+    question: str
+    answer: str | None = None  # the answer shown, or the note when it abstained
+    comment: str | None = None  # the reader's reason, in their words
+    citations: list[dict[str, Any]] = field(default_factory=list)  # {article_id, sentence_index, text}
+    article_id: str | None = None
+    conversation_id: str | None = None
+    id: str = ""  # given when it is stored
+    received_at: str = ""  # ISO 8601, UTC; given when it is stored
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Scope:
     """Which part of the archive a search or question covers."""
 

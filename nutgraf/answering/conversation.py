@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
 
-from ..records import Article
+from ..records import Article, Turn
 from ..store.base import Store
 
-NAMESPACE = "conversation"
-MAX_TURNS = 20
+MAX_TURNS = 20  # earlier turns are kept (until the conversation expires) but not read
 PRONOUNS = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 
-
-@dataclass
-class Turn:
-    question: str
-    answer: str | None
-    article_ids: list[str]
-    people: list[str] = field(default_factory=list)  # persons the turn was about, most salient first
+__all__ = ["Turn", "append", "load", "new_id", "people_in", "resolve"]
 
 
 def new_id() -> str:
@@ -32,12 +24,13 @@ def new_id() -> str:
 
 
 def load(store: Store, conversation_id: str) -> list[Turn]:
-    data = store.cache_get(NAMESPACE, conversation_id) or []
-    return [Turn(**turn) for turn in data]
+    """The conversation's last turns, oldest first (none for an unknown or expired id)."""
+    return store.conversation_turns(conversation_id, limit=MAX_TURNS)
 
 
-def save(store: Store, conversation_id: str, turns: list[Turn]) -> None:
-    store.cache_put(NAMESPACE, conversation_id, [asdict(t) for t in turns[-MAX_TURNS:]])
+def append(store: Store, conversation_id: str, turn: Turn) -> None:
+    """Add one turn: atomic in the store, so workers answering one conversation lose none."""
+    store.append_turn(conversation_id, turn)
 
 
 def people_in(texts: list[str], articles: list[Article]) -> list[str]:

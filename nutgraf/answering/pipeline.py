@@ -237,7 +237,7 @@ class Answerer:
         cited = [c.text for c in result.citations if result.answerable]
         people = conversation.people_in([resolved, result.answer or "", *cited], articles)
         turns.append(conversation.Turn(result.question, result.answer, article_ids, people))
-        conversation.save(self.store, result.conversation_id, turns)
+        conversation.append(self.store, result.conversation_id, turns[-1])
 
 
 def _ms(since: float) -> float:

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
@@ -73,8 +74,25 @@ def healthz() -> dict:
 async def _lifespan(app: FastAPI):
     nutgraf: Nutgraf = app.state.nutgraf
     await run_in_threadpool(_warm_up, nutgraf)
+    expiry = asyncio.create_task(_expire_conversations(nutgraf, app.state.settings.gc_interval))
     yield
+    expiry.cancel()
+    with suppress(asyncio.CancelledError):
+        await expiry  # an expiry run in progress finishes before the store closes
     nutgraf.close()
+
+
+async def _expire_conversations(nutgraf: Nutgraf, interval: float) -> None:
+    """Remove expired conversations now and every ``interval`` seconds. With several
+    workers or servers each does it; a conversation is deleted once all the same."""
+    while True:
+        try:
+            removed, cutoff = await run_in_threadpool(nutgraf.expire_conversations)
+            if removed:
+                log.info("removed %d conversations last used before %s", removed, cutoff.isoformat())
+        except NutgrafError as error:
+            log.warning("conversation expiry failed: %s", error)
+        await asyncio.sleep(interval)
 
 
 def _warm_up(nutgraf: Nutgraf) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import uuid
-from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -25,7 +23,7 @@ from ..api import Nutgraf
 from ..errors import InputError, NutgrafError
 from ..ingest.files import json_document
 from ..ingest.pipeline import IngestOutcome
-from ..records import Answer, ArticleSummary
+from ..records import Answer, ArticleSummary, Feedback
 from ..retrieval.search import MAX_QUERY_CHARS
 from .errors import error_code
 from .streaming import iterate_in_thread
@@ -33,7 +31,6 @@ from .streaming import iterate_in_thread
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1")
 bearer = HTTPBearer(auto_error=False, description="An admin key from NUTGRAF_ADMIN_KEYS or --admin-key.")
-FEEDBACK = "feedback"
 TEXT_FIELDS = ("text", "body", "content")
 
 
@@ -233,14 +230,12 @@ class FeedbackRequest(BaseModel):
 @router.post("/feedback", status_code=201)
 def feedback(request: Request, body: FeedbackRequest) -> dict:
     """A reader's rating of an answer: helpful, not helpful, or a wrong citation."""
-    key = uuid.uuid4().hex
-    record = {**body.model_dump(), "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    nutgraf(request).store.cache_put(FEEDBACK, key, record)
-    return {"id": key}
+    return {"id": nutgraf(request).add_feedback(Feedback(**body.model_dump())).id}
 
 
 @router.get("/feedback", dependencies=[Depends(require_admin)])
-def list_feedback(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict:
+def list_feedback(request: Request, limit: int = Query(100, ge=1, le=1000),
+                  since: str | None = Query(None, max_length=40, examples=["2025-10-01"],
+                                            description="Only feedback received at or after this time.")) -> dict:
     """Feedback received, newest first (needs an admin key)."""
-    items = nutgraf(request).store.cache_items(FEEDBACK, limit=limit)
-    return {"feedback": [{"id": key, **value} for key, value in items]}
+    return {"feedback": [f.to_dict() for f in nutgraf(request).feedback(since=since, limit=limit)]}

@@ -7,12 +7,14 @@ article or the new one, never a mix.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from ..records import Article, ArticleSummary, Hit, Scope, Sentence
+from ..records import Article, ArticleSummary, Conversation, Feedback, Hit, Scope, Sentence, Turn
 
 PutStatus = Literal["added", "updated", "unchanged"]
 
@@ -61,12 +63,38 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
 
     def cache_get(self, namespace: str, key: str) -> Any | None:
-        """A JSON value kept for later requests (related questions, conversations)."""
+        """A JSON value worked out from articles and kept for later requests (related questions)."""
 
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes or goes."""
 
-    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
-        """(key, value) pairs of ``namespace``, newest first (feedback, for example)."""
+    # -- reader data: kept apart from the cache, which is only ever derived from articles
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> int:
+        """Add ``turn`` after the conversation's last (creating the conversation if new) and
+        return its position, counted from 0. Atomic: appends that race each get their place."""
+
+    def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        """The conversation's turns, oldest first; with ``limit``, only the last ``limit``."""
+
+    def conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def expire_conversations(self, older_than: datetime) -> int:
+        """Remove the conversations last used before ``older_than``; return how many went."""
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        """Keep ``feedback``; returns it with its new ``id`` and ``received_at``."""
+
+    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+        """Feedback received at or after ``since``, newest first."""
 
     def close(self) -> None: ...
+
+
+def merged_ids(kept: list[str], added: list[str]) -> list[str]:
+    """``kept``, then the ids of ``added`` it lacks, in order and without repeats."""
+    return list(dict.fromkeys([*kept, *added]))
+
+
+def new_feedback_id() -> str:
+    return uuid.uuid4().hex

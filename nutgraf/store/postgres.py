@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -24,14 +25,16 @@ from urllib.parse import urlsplit
 import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import InputError, StoreError
 from ..settings import Settings, current, env_name
 from ..records import (
-    Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
+    Article, ArticleSummary, Conversation, Entity, Feedback, Hit, Mention, Quote, Scope, Sentence,
+    TimeExpression, Turn,
 )
-from .base import PutResult, PutStatus
+from .base import PutResult, PutStatus, merged_ids, new_feedback_id
 from .query import query_terms
 
 # Advisory lock keys (any constants, unique within this database's users).
@@ -92,6 +95,43 @@ MIGRATIONS = [
     CREATE INDEX cache_article ON cache (article_id);
     CREATE INDEX cache_newest ON cache (namespace, created_at DESC, seq DESC);
     """,
+    # 2: reader data in tables of its own, out of the cache (where version 1 kept it)
+    """
+    CREATE TABLE conversations (
+        id text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        last_used_at timestamptz NOT NULL DEFAULT clock_timestamp(), article_ids jsonb NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX conversations_last_used ON conversations (last_used_at);
+    CREATE TABLE turns (
+        conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        position integer NOT NULL, asked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        question text NOT NULL, answer text, article_ids jsonb NOT NULL, people jsonb NOT NULL,
+        PRIMARY KEY (conversation_id, position)
+    );
+    CREATE TABLE feedback (
+        id text PRIMARY KEY, received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        rating text NOT NULL, question text NOT NULL, answer text, comment text, citations jsonb NOT NULL,
+        article_id text, conversation_id text, seq bigint GENERATED ALWAYS AS IDENTITY
+    );
+    CREATE INDEX feedback_newest ON feedback (received_at DESC, seq DESC);
+    INSERT INTO conversations (id, created_at, last_used_at)
+        SELECT key, created_at, created_at FROM cache WHERE namespace = 'conversation';
+    INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people)
+        SELECT c.key, t.n - 1, c.created_at, coalesce(t.turn ->> 'question', ''), t.turn ->> 'answer',
+               coalesce(t.turn -> 'article_ids', '[]'), coalesce(t.turn -> 'people', '[]')
+        FROM cache c CROSS JOIN LATERAL jsonb_array_elements(c.value::jsonb) WITH ORDINALITY AS t (turn, n)
+        WHERE c.namespace = 'conversation';
+    UPDATE conversations c SET article_ids = coalesce((
+        SELECT jsonb_agg(DISTINCT a.id) FROM turns t CROSS JOIN LATERAL jsonb_array_elements(t.article_ids) AS a (id)
+        WHERE t.conversation_id = c.id), '[]');
+    INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id, conversation_id)
+        SELECT key, coalesce((value::jsonb ->> 'received_at')::timestamptz, created_at),
+               coalesce(value::jsonb ->> 'rating', ''), coalesce(value::jsonb ->> 'question', ''),
+               value::jsonb ->> 'answer', value::jsonb ->> 'comment', coalesce(value::jsonb -> 'citations', '[]'),
+               value::jsonb ->> 'article_id', value::jsonb ->> 'conversation_id'
+        FROM cache WHERE namespace = 'feedback' ORDER BY seq;
+    DELETE FROM cache WHERE namespace IN ('conversation', 'feedback');
+    """,
 ]
 
 # BM25 as SQLite's FTS5 computes it (k1 = 1.2, b = 0.75), over the tsvector column. Each
@@ -123,7 +163,11 @@ ORDER BY score DESC, m.article_id, m.idx LIMIT %s
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _utc(datetime.now(timezone.utc))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def describe(url: str) -> str:
@@ -424,14 +468,6 @@ class PostgresStore:
                              (namespace, key)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
-        """(key, value) pairs of ``namespace``, newest first."""
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT key, value FROM cache WHERE namespace = %s ORDER BY created_at DESC, seq DESC"
-                " LIMIT %s", (namespace, limit)).fetchall()
-        return [(r[0], json.loads(r[1])) for r in rows]
-
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes."""
         with self._connection() as db:
@@ -440,6 +476,65 @@ class PostgresStore:
                 " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
                 " article_id = excluded.article_id, created_at = clock_timestamp()",
                 (namespace, key, article_id, json.dumps(value)))
+
+    # -- reader data
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> int:
+        with self._transaction() as db:
+            # The upsert takes the conversation's row lock, so appends to one conversation
+            # queue here; read committed then shows each the turns committed before it.
+            (article_ids,) = db.execute(
+                "INSERT INTO conversations (id) VALUES (%s) ON CONFLICT (id) DO UPDATE"
+                " SET last_used_at = clock_timestamp() RETURNING article_ids", (conversation_id,)).fetchone()
+            merged = merged_ids(article_ids, turn.article_ids)
+            if merged != article_ids:
+                db.execute("UPDATE conversations SET article_ids = %s WHERE id = %s", (Jsonb(merged), conversation_id))
+            (position,) = db.execute("SELECT coalesce(max(position) + 1, 0) FROM turns WHERE conversation_id = %s",
+                                     (conversation_id,)).fetchone()
+            db.execute(
+                "INSERT INTO turns (conversation_id, position, question, answer, article_ids, people)"
+                " VALUES (%s,%s,%s,%s,%s,%s)",
+                (conversation_id, position, turn.question, turn.answer, Jsonb(turn.article_ids), Jsonb(turn.people)))
+        return position
+
+    def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT question, answer, article_ids, people FROM turns WHERE conversation_id = %s"
+                " ORDER BY position DESC LIMIT %s", (conversation_id, limit)).fetchall()
+        return [Turn(*row) for row in reversed(rows)]
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        with self._connection() as db:
+            row = db.execute(
+                "SELECT id, created_at, last_used_at, article_ids,"
+                " (SELECT count(*) FROM turns WHERE conversation_id = c.id) FROM conversations c WHERE id = %s",
+                (conversation_id,)).fetchone()
+        return Conversation(row[0], _utc(row[1]), _utc(row[2]), row[3], row[4]) if row else None
+
+    def expire_conversations(self, older_than: datetime) -> int:
+        with self._connection() as db:  # their turns go with them (ON DELETE CASCADE)
+            return db.execute("DELETE FROM conversations WHERE last_used_at < %s", (older_than,)).rowcount
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        stored = replace(feedback, id=feedback.id or new_feedback_id())
+        with self._connection() as db:
+            (received_at,) = db.execute(
+                "INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,"
+                " conversation_id) VALUES (%s, coalesce(%s::timestamptz, clock_timestamp()), %s,%s,%s,%s,%s,%s,%s)"
+                " RETURNING received_at",
+                (stored.id, stored.received_at or None, stored.rating, stored.question, stored.answer,
+                 stored.comment, Jsonb(stored.citations), stored.article_id, stored.conversation_id)).fetchone()
+        return replace(stored, received_at=_utc(received_at))
+
+    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id"
+                " FROM feedback WHERE %s::timestamptz IS NULL OR received_at >= %s"
+                " ORDER BY received_at DESC, seq DESC LIMIT %s", (since, since, limit)).fetchall()
+        return [Feedback(id=r[0], received_at=_utc(r[1]), rating=r[2], question=r[3], answer=r[4], comment=r[5],
+                         citations=r[6], article_id=r[7], conversation_id=r[8]) for r in rows]
 
 
 def _migrate(db: psycopg.Connection, where: str) -> None:

@@ -11,6 +11,7 @@ import re
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,9 +20,10 @@ import numpy as np
 
 from ..errors import StoreError
 from ..records import (
-    Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
+    Article, ArticleSummary, Conversation, Entity, Feedback, Hit, Mention, Quote, Scope, Sentence,
+    TimeExpression, Turn,
 )
-from .base import PutResult
+from .base import PutResult, merged_ids, new_feedback_id
 from .query import fts_match_expression
 
 MIGRATIONS = [
@@ -78,13 +80,57 @@ MIGRATIONS = [
     CREATE INDEX cache_article ON cache (article_id);
     INSERT INTO meta (key, value) VALUES ('generation', '0');
     """,
+    # 2: reader data in tables of its own, out of the cache (where version 1 kept it)
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY, created_at TEXT NOT NULL, last_used_at TEXT NOT NULL,
+        article_ids TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX conversations_last_used ON conversations (last_used_at);
+    CREATE TABLE turns (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL, asked_at TEXT NOT NULL, question TEXT NOT NULL, answer TEXT,
+        article_ids TEXT NOT NULL, people TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, position)
+    );
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY, received_at TEXT NOT NULL, rating TEXT NOT NULL, question TEXT NOT NULL,
+        answer TEXT, comment TEXT, citations TEXT NOT NULL, article_id TEXT, conversation_id TEXT
+    );
+    CREATE INDEX feedback_received ON feedback (received_at);
+    INSERT INTO conversations (id, created_at, last_used_at)
+        SELECT key, created_at, created_at FROM cache WHERE namespace = 'conversation';
+    INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people)
+        SELECT c.key, CAST(t.key AS INTEGER), c.created_at, coalesce(json_extract(t.value, '$.question'), ''),
+               json_extract(t.value, '$.answer'), coalesce(json_extract(t.value, '$.article_ids'), '[]'),
+               coalesce(json_extract(t.value, '$.people'), '[]')
+        FROM cache c, json_each(c.value) t WHERE c.namespace = 'conversation';
+    UPDATE conversations SET article_ids = (
+        SELECT coalesce(json_group_array(id), '[]') FROM (
+            SELECT DISTINCT j.value AS id FROM turns t, json_each(t.article_ids) j
+            WHERE t.conversation_id = conversations.id));
+    INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,
+                          conversation_id)
+        SELECT key, coalesce(json_extract(value, '$.received_at'), created_at),
+               coalesce(json_extract(value, '$.rating'), ''), coalesce(json_extract(value, '$.question'), ''),
+               json_extract(value, '$.answer'), json_extract(value, '$.comment'),
+               coalesce(json_extract(value, '$.citations'), '[]'), json_extract(value, '$.article_id'),
+               json_extract(value, '$.conversation_id')
+        FROM cache WHERE namespace = 'feedback';
+    DELETE FROM cache WHERE namespace IN ('conversation', 'feedback');
+    """,
 ]
 
 EMBEDDING_DTYPE = np.float32
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _utc(datetime.now(timezone.utc))
+
+
+def _utc(moment: datetime) -> str:
+    """The one text form of a time here, so that comparing texts compares times."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def _vector_blob(vector: np.ndarray) -> bytes:
@@ -352,13 +398,6 @@ class SQLiteStore:
                                (namespace, key)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
-        """(key, value) pairs of ``namespace``, newest first."""
-        rows = self._db.execute(
-            "SELECT key, value FROM cache WHERE namespace = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-            (namespace, limit)).fetchall()
-        return [(r[0], json.loads(r[1])) for r in rows]
-
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes."""
         with self._transaction() as db:
@@ -367,6 +406,61 @@ class SQLiteStore:
                 " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
                 " article_id = excluded.article_id, created_at = excluded.created_at",
                 (namespace, key, article_id, json.dumps(value), _now()))
+
+    # -- reader data
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> int:
+        now = _now()
+        with self._transaction() as db:  # BEGIN IMMEDIATE: one writer at a time, in every process
+            row = db.execute("SELECT article_ids FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            article_ids = merged_ids(json.loads(row[0]) if row else [], turn.article_ids)
+            db.execute(
+                "INSERT INTO conversations (id, created_at, last_used_at, article_ids) VALUES (?,?,?,?)"
+                " ON CONFLICT (id) DO UPDATE SET last_used_at = excluded.last_used_at,"
+                " article_ids = excluded.article_ids", (conversation_id, now, now, json.dumps(article_ids)))
+            position = db.execute("SELECT coalesce(max(position) + 1, 0) FROM turns WHERE conversation_id = ?",
+                                  (conversation_id,)).fetchone()[0]
+            db.execute(
+                "INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (conversation_id, position, now, turn.question, turn.answer, json.dumps(turn.article_ids),
+                 json.dumps(turn.people)))
+        return position
+
+    def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        rows = self._db.execute(
+            "SELECT question, answer, article_ids, people FROM turns WHERE conversation_id = ?"
+            " ORDER BY position DESC LIMIT ?", (conversation_id, -1 if limit is None else limit)).fetchall()
+        return [Turn(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in reversed(rows)]
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        row = self._db.execute(
+            "SELECT id, created_at, last_used_at, article_ids,"
+            " (SELECT count(*) FROM turns WHERE conversation_id = c.id) FROM conversations c WHERE id = ?",
+            (conversation_id,)).fetchone()
+        return Conversation(row[0], row[1], row[2], json.loads(row[3]), row[4]) if row else None
+
+    def expire_conversations(self, older_than: datetime) -> int:
+        with self._transaction() as db:  # their turns go with them (ON DELETE CASCADE)
+            return db.execute("DELETE FROM conversations WHERE last_used_at < ?", (_utc(older_than),)).rowcount
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        stored = replace(feedback, id=feedback.id or new_feedback_id(), received_at=feedback.received_at or _now())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,"
+                " conversation_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (stored.id, stored.received_at, stored.rating, stored.question, stored.answer, stored.comment,
+                 json.dumps(stored.citations), stored.article_id, stored.conversation_id))
+        return stored
+
+    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+        rows = self._db.execute(
+            "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id"
+            " FROM feedback WHERE received_at >= ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
+            ("" if since is None else _utc(since), -1 if limit is None else limit)).fetchall()
+        return [Feedback(id=r[0], received_at=r[1], rating=r[2], question=r[3], answer=r[4], comment=r[5],
+                         citations=json.loads(r[6]), article_id=r[7], conversation_id=r[8]) for r in rows]
 
 
 def _has_filters(scope: Scope) -> bool:

@@ -267,14 +267,19 @@ def test_feedback_is_stored_and_listed_for_admins(client, server_db, library_id)
 
     store = open_store(str(server_db))
     try:
-        stored = dict(store.cache_items("feedback"))[key]
+        [stored] = [f for f in store.feedback() if f.id == key]
     finally:
         store.close()
-    assert stored["rating"] == "wrong_citation" and stored["comment"] == "Cites the wrong line"
-    assert stored["citations"][0]["sentence_index"] == 1
+    assert stored.rating == "wrong_citation" and stored.comment == "Cites the wrong line"
+    assert stored.citations[0]["sentence_index"] == 1 and stored.article_id == library_id
 
     listed = client.get("/v1/feedback", headers=ADMIN).json()["feedback"]
-    assert listed[0]["id"] == key
+    assert listed[0]["id"] == key and listed[0]["received_at"]
+    assert client.get("/v1/feedback", params={"since": "2999-01-01"}, headers=ADMIN).json()["feedback"] == []
+    assert client.get("/v1/feedback", params={"since": listed[0]["received_at"]},
+                      headers=ADMIN).json()["feedback"][0]["id"] == key
+    bad = client.get("/v1/feedback", params={"since": "last week"}, headers=ADMIN)
+    assert bad.status_code == 400 and "YYYY-MM-DD" in error_of(bad)["message"]
     assert client.get("/v1/feedback").status_code == 401
 
 

@@ -190,11 +190,11 @@ def test_feedback_is_stored(page, library, site):
     expect(widget.locator(".feedback-status")).to_have_text("Thanks for the feedback.")
     store = open_store(str(db))
     try:
-        stored = [value for _, value in store.cache_items("feedback")]
+        stored = store.feedback()
     finally:
         store.close()
-    assert any(f["rating"] == "helpful" and f["question"] == "Who is the head librarian?"
-               and f["citations"] for f in stored)
+    assert any(f.rating == "helpful" and f.question == "Who is the head librarian?" and f.citations
+               for f in stored)
 
 
 def test_on_a_publisher_page_without_markup_the_citation_is_quoted(page, site, publisher):

@@ -119,11 +119,11 @@ def test_embeddings_of_another_model_are_found_and_replaced(store):
 def test_cache_is_dropped_with_its_article(store):
     store.put_article(make_article())
     store.cache_put("related", "a1", {"questions": ["q"]}, article_id="a1")
-    store.cache_put("conversation", "c1", [{"question": "q"}])
+    store.cache_put("related", "archive", ["q"])
     assert store.cache_get("related", "a1") == {"questions": ["q"]}
     store.put_article(make_article(digest="h2"))
     assert store.cache_get("related", "a1") is None
-    assert store.cache_get("conversation", "c1") == [{"question": "q"}]
+    assert store.cache_get("related", "archive") == ["q"]
 
 
 def test_meta_and_delete(store):
