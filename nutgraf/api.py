@@ -76,8 +76,15 @@ class Nutgraf:
 
     # -- reading
 
-    def articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
-        return self.store.list_articles(scope)
+    def articles(self, scope: Scope | None = None, *, limit: int | None = None,
+                 offset: int = 0) -> list[ArticleSummary]:
+        """Newest first; ``limit`` and ``offset`` give one page (see :meth:`article_count`)."""
+        if (limit is not None and limit < 1) or offset < 0:
+            raise InputError("limit must be at least 1 and offset at least 0")
+        return self.store.list_articles(scope, limit, offset)
+
+    def article_count(self, scope: Scope | None = None) -> int:
+        return self.store.count_articles(scope)
 
     def article(self, article_id: str) -> Article:
         article = self.store.get_article(article_id)

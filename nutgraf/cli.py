@@ -123,17 +123,24 @@ def _outcome_line(outcome) -> str:
 
 
 @cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most N articles (default: all).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Skip the N newest articles first.")
 @json_option
 @click.pass_context
 @reports_errors
-def articles(ctx, as_json):
-    """List ingested articles, newest first."""
-    rows = _nutgraf(ctx, embed=False).articles()
+def articles(ctx, limit, offset, as_json):
+    """List ingested articles, newest first; --limit and --offset show one page."""
+    nutgraf = _nutgraf(ctx, embed=False)
+    rows = nutgraf.articles(limit=limit, offset=offset)
     if as_json:
         _dump([r.to_dict() for r in rows])
         return
     for r in rows:
         click.echo(f"{r.id}\t{(r.published or '')[:10]:10}\t{r.sentences:4} sentences\t{r.title or ''}")
+    if limit is not None or offset:
+        shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+        click.echo(f"({shown} of {nutgraf.article_count()})", err=True)
 
 
 @cli.command()

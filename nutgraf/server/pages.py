@@ -13,7 +13,7 @@ from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
@@ -31,6 +31,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+ARCHIVE_PAGE = 50  # stories on one page of the archive
 SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ")", "…")
 
 
@@ -93,9 +94,14 @@ def _ends_with_colon(block: Block) -> bool:
 
 
 @router.get("/", response_class=HTMLResponse)
-def archive(request: Request):
-    articles = request.app.state.nutgraf.articles()
-    return templates.TemplateResponse(request, "index.html", {"articles": articles}, headers=PAGE_HEADERS)
+def archive(request: Request, offset: int = Query(0, ge=0)):
+    nutgraf = request.app.state.nutgraf
+    context = {
+        "articles": nutgraf.articles(limit=ARCHIVE_PAGE, offset=offset),
+        "newer": max(offset - ARCHIVE_PAGE, 0) if offset else None,
+        "older": offset + ARCHIVE_PAGE if offset + ARCHIVE_PAGE < nutgraf.article_count() else None,
+    }
+    return templates.TemplateResponse(request, "index.html", context, headers=PAGE_HEADERS)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

@@ -138,12 +138,19 @@ def related(request: Request, response: Response, article_id: str = Query(max_le
 
 class ArticleList(BaseModel):
     articles: list[ArticleSummary]
+    total: int = Field(description="Articles in the archive, on every page.")
+    limit: int
+    offset: int
 
 
 @router.get("/articles", response_model=ArticleList)
-def list_articles(request: Request) -> dict:
-    """Every ingested article, newest first."""
-    return {"articles": [a.to_dict() for a in nutgraf(request).articles()]}
+def list_articles(request: Request, limit: int = Query(100, ge=1, le=1000),
+                  offset: int = Query(0, ge=0, description="Articles to skip, newest first.")) -> dict:
+    """Ingested articles, newest first, one page at a time: `total` says how many there are."""
+    ng = nutgraf(request)
+    page = ng.articles(limit=limit, offset=offset)
+    return {"articles": [a.to_dict() for a in page], "total": ng.article_count(), "limit": limit,
+            "offset": offset}
 
 
 @router.get("/articles/{article_id}")

@@ -36,7 +36,12 @@ class Store(Protocol):
     def content_hash(self, article_id: str) -> str | None:
         """The stored content hash, or None when the id is unknown (cheap idempotency check)."""
 
-    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]: ...
+    def list_articles(self, scope: Scope | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[ArticleSummary]:
+        """Newest first (by publication, then ingest time; ties by id, so pages never overlap);
+        ``limit`` and ``offset`` page through them."""
+
+    def count_articles(self, scope: Scope | None = None) -> int: ...
 
     def delete_article(self, article_id: str) -> bool: ...
 

@@ -339,16 +339,23 @@ class PostgresStore:
             signature=np.frombuffer(signature, np.uint64) if signature else None,
         )
 
-    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
+    def list_articles(self, scope: Scope | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[ArticleSummary]:
         where, params = _scope_sql(scope, "a")
         with self._connection() as db:
             rows = db.execute(
                 "SELECT a.id, a.title, a.url, a.published, a.source,"
                 " (SELECT count(*) FROM sentences s WHERE s.article_id = a.id), a.ingested_at"
-                f" FROM articles a WHERE {where} ORDER BY a.published DESC NULLS LAST, a.ingested_at DESC",
-                params,
+                f" FROM articles a WHERE {where}"
+                " ORDER BY a.published DESC NULLS LAST, a.ingested_at DESC, a.id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
             ).fetchall()
         return [ArticleSummary(*row) for row in rows]
+
+    def count_articles(self, scope: Scope | None = None) -> int:
+        where, params = _scope_sql(scope, "a")
+        with self._connection() as db:
+            return db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
 
     def article_ids(self, scope: Scope | None = None) -> list[str]:
         where, params = _scope_sql(scope, "a")

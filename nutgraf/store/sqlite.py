@@ -282,15 +282,21 @@ class SQLiteStore:
             signature=(np.frombuffer(row["signature"], np.uint64) if row["signature"] else None),
         )
 
-    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
+    def list_articles(self, scope: Scope | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[ArticleSummary]:
         where, params = _scope_sql(scope, "a")
         rows = self._db.execute(
             "SELECT a.id, a.title, a.url, a.published, a.source, a.ingested_at,"
             " (SELECT COUNT(*) FROM sentences s WHERE s.article_id = a.id) AS n"
-            f" FROM articles a WHERE {where} ORDER BY a.published DESC, a.ingested_at DESC", params,
+            f" FROM articles a WHERE {where} ORDER BY a.published DESC, a.ingested_at DESC, a.id"
+            " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset],
         ).fetchall()
         return [ArticleSummary(r["id"], r["title"], r["url"], r["published"], r["source"], r["n"],
                                r["ingested_at"]) for r in rows]
+
+    def count_articles(self, scope: Scope | None = None) -> int:
+        where, params = _scope_sql(scope, "a")
+        return self._db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
 
     def article_ids(self, scope: Scope | None = None) -> list[str]:
         where, params = _scope_sql(scope, "a")

@@ -199,6 +199,22 @@ def test_articles_are_listed_and_shown(client, articles, library_id):
         assert article["text"][sentence["start"]:sentence["end"]] == sentence["text"]
 
 
+def test_articles_are_listed_a_page_at_a_time(client, articles):
+    everything = client.get("/v1/articles", params={"limit": 1000}).json()
+    assert everything["total"] == len(everything["articles"]) >= len(articles)
+    paged = []
+    for offset in range(0, everything["total"], 2):
+        page = client.get("/v1/articles", params={"limit": 2, "offset": offset}).json()
+        assert (page["total"], page["limit"], page["offset"]) == (everything["total"], 2, offset)
+        paged += page["articles"]
+    assert paged == everything["articles"]
+    beyond = client.get("/v1/articles", params={"offset": everything["total"]}).json()
+    assert beyond["articles"] == [] and beyond["total"] == everything["total"]
+    for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        response = client.get("/v1/articles", params=params)
+        assert response.status_code == 422 and error_of(response)["code"] == "invalid_request"
+
+
 def test_an_unknown_article_page_of_the_api_is_404(client):
     response = client.get("/v1/articles/000000000000")
     assert response.status_code == 404

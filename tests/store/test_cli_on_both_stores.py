@@ -7,7 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from nutgraf import Nutgraf
 from nutgraf.cli import cli
+from nutgraf.errors import InputError
 from nutgraf.records import Feedback
 from nutgraf.store import open_store
 from tests.conftest import EXTRACTIVE_THRESHOLD, FIXTURES
@@ -72,3 +74,26 @@ def test_gc_expires_conversations_and_feedback_is_exported(db):
     assert rows[1]["comment"] == 'Clear, "short"' and json.loads(rows[1]["citations"])[0]["sentence_index"] == 2
     refused = CliRunner().invoke(cli, ["--db", db, "feedback", "--since", "last week"])
     assert refused.exit_code == 1 and refused.stderr.startswith("Error: ") and "YYYY-MM-DD" in refused.stderr
+
+
+def test_articles_page_in_the_api_and_the_command(db, tmp_path):
+    stories = [{"title": f"Story {n}", "text": f"The council met on day {n} and voted on the bridge.",
+                "published": f"2025-03-{n + 1:02d}"} for n in range(5)]
+    (tmp_path / "stories.json").write_text(json.dumps(stories))
+    ingested = run_json(db, "ingest", "--no-progress", "--no-embed", str(tmp_path / "stories.json"))
+    newest_first = [outcome["id"] for outcome in reversed(ingested)]
+
+    nutgraf = Nutgraf(db, embed=False)
+    try:
+        assert [a.id for a in nutgraf.articles(limit=2, offset=1)] == newest_first[1:3]
+        assert [a.id for a in nutgraf.articles(offset=4)] == newest_first[4:]
+        assert nutgraf.article_count() == 5
+        with pytest.raises(InputError):
+            nutgraf.articles(limit=0)
+    finally:
+        nutgraf.close()
+
+    assert [a["id"] for a in run_json(db, "articles", "--limit", "2", "--offset", "3")] == newest_first[3:5]
+    assert [a["id"] for a in run_json(db, "articles", "--offset", "5")] == []
+    shown = CliRunner().invoke(cli, ["--db", db, "articles", "--limit", "2"])
+    assert shown.stdout.count("\n") == 2 and "(1-2 of 5)" in shown.stderr
