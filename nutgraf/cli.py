@@ -48,9 +48,38 @@ def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
     Ingest articles, then search them, ask questions about them and get related questions,
     from this command, the Python API or the HTTP server (nutgraf serve).
     """
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(verbose)
     ctx.obj = {"db": db}
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged, as click's test runner
+    swaps it; one is installed per process, however often the command runs."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _configure_logging(verbose: int) -> None:
+    """nutgraf's own warnings always; other libraries' log lines (trafilatura's complaints
+    about a page, for one) only with -v, since nutgraf reports each failure itself."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(lambda record: record.name == "nutgraf" or record.name.startswith("nutgraf."))
+    root.addHandler(handler)
+    root.setLevel({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG))
 
 
 def _nutgraf(ctx: click.Context, **options):
