@@ -35,18 +35,16 @@ class Nutgraf:
         answers extractively, without one. ``min_confidence`` (0 to 1) replaces the
         calibrated threshold below which answers are withheld: lower answers more, higher
         abstains more. An argument left at None comes from ``settings`` (default: the
-        environment, see :mod:`nutgraf.settings`), where an argument given always wins.
+        environment, see :mod:`nutgraf.settings`); an argument given wins over both.
         """
         self.settings = (settings or current()).with_values(db=db and str(db), model=model,
                                                             min_confidence=min_confidence)
         self.store = store or open_store(self.settings.db, self.settings)
         self._embed = embed
         self._ingester: Ingester | None = None
-        self._model_spec = self.settings.model
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
-        self._min_confidence = self.settings.min_confidence
 
     # -- ingestion
 
@@ -113,11 +111,11 @@ class Nutgraf:
     def answerer(self) -> Answerer:
         if self._answerer is None:
             llm = None
-            if self._model_spec != "none":
+            if self.settings.model != "none":
                 from .llm import load_model
 
-                llm = load_model(self._model_spec, threads=self.settings.llm_threads)
-            self._answerer = Answerer(self.store, self.retriever, llm, self._min_confidence)
+                llm = load_model(self.settings.model, threads=self.settings.llm_threads)
+            self._answerer = Answerer(self.store, self.retriever, llm, self.settings.min_confidence)
         return self._answerer
 
     def search(self, query: str, *, article_id: str | None = None, article_ids: list[str] | None = None,

@@ -40,7 +40,8 @@ def json_option(command):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nutgraf")
 @click.option("--db", metavar="PATH_OR_URL", help=help_text("db"))
-@click.option("-v", "--verbose", count=True, help="Log progress (-v) or everything (-vv) to stderr.")
+@click.option("-v", "--verbose", count=True,
+              help="Log progress and other libraries' messages (-v), or everything (-vv), to stderr.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
     """nutgraf: grounded answers and related questions about news articles.

@@ -100,6 +100,14 @@ def test_command_line_help_shows_the_defaults_of_the_settings():
     assert f"[env: NUTGRAF_MODEL; default: {DEFAULT_MODEL}]" in result.output
 
 
+def test_the_default_model_is_named_in_one_place():
+    """In settings.py; packaged.py names the model in its catalogue, not as a default."""
+    quoted = f'"{DEFAULT_MODEL}"'
+    naming = sorted(str(path.relative_to(ROOT)) for folder in ("nutgraf", "benchmarks")
+                    for path in (ROOT / folder).rglob("*.py") if quoted in path.read_text(encoding="utf-8"))
+    assert naming == ["nutgraf/llm/packaged.py", "nutgraf/settings.py"]
+
+
 def settings_table() -> dict[str, str]:
     """``NUTGRAF_X`` -> its default, from the settings table of docs/cli.md."""
     section = REFERENCE.split("\n## Settings", 1)[1].split("\n## ", 1)[0]

@@ -58,7 +58,7 @@ def test_without_admin_keys_ingest_is_disabled(tmp_path):
             assert response.status_code == 403
             assert response.json()["error"]["code"] == "forbidden"
         assert client.get("/v1/feedback").status_code == 403
-        assert client.get("/v1/articles").json() == {"articles": []}
+        assert client.get("/v1/articles").json()["total"] == 0
 
 
 def test_related_questions_still_being_worked_out_are_pending(tmp_path):
