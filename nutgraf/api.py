@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 from .answering.pipeline import Answerer
 from .errors import NotFound
+from .llm.base import LLM
 from .ingest.options import IngestOptions
 from .ingest.pipeline import Ingester, IngestOutcome
 from .related.service import RelatedQuestions
@@ -26,15 +27,18 @@ DEFAULT_MODEL_SPEC = "qwen2.5-1.5b"
 
 class Nutgraf:
     def __init__(self, db: str | None = None, *, store: Store | None = None, embed: bool = True,
-                 model: str | None = DEFAULT_MODEL_SPEC, min_confidence: float | None = None):
+                 model: str | None = DEFAULT_MODEL_SPEC, min_confidence: float | None = None,
+                 llm: LLM | None = None):
         """``db`` is a SQLite path or database URL (default: ``NUTGRAF_DB`` or the user data dir).
 
         ``embed=False`` skips sentence vectors at ingest (search then falls back to BM25
         until ``reindex`` adds them). ``model`` names the language model that reads the
         evidence (a packaged model, a .gguf path or an OpenAI-compatible URL; default
         ``NUTGRAF_MODEL`` or the packaged Qwen2.5 1.5B); ``None`` or ``"none"`` answers
-        extractively, without one. ``min_confidence`` (0 to 1) replaces the calibrated
-        threshold below which answers are withheld: lower answers more, higher abstains more.
+        extractively, without one; ``llm`` gives a model object instead (any implementation
+        of :class:`nutgraf.llm.LLM`, such as the scripted one tests use). ``min_confidence``
+        (0 to 1) replaces the calibrated threshold below which answers are withheld: lower
+        answers more, higher abstains more.
         """
         self.store = store or open_store(db)
         self._embed = embed
@@ -44,6 +48,7 @@ class Nutgraf:
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
         self._min_confidence = min_confidence
+        self._llm = llm
 
     # -- ingestion
 
@@ -99,8 +104,8 @@ class Nutgraf:
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
-            llm = None
-            if self._model_spec and self._model_spec != "none":
+            llm = self._llm
+            if llm is None and self._model_spec and self._model_spec != "none":
                 from .llm import load_model
 
                 llm = load_model(self._model_spec)
@@ -148,8 +153,9 @@ class Nutgraf:
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:
-        """The answer as it is produced: ``delta`` events, then the final ``answer`` event
-        (with follow-ups, as :meth:`ask` gives them)."""
+        """The answer as it is produced: an ``evidence`` event (the sentence retrieval ranks
+        first, ``{"citations": [...]}``), ``delta`` events while the model writes, then the
+        final ``answer`` event (with follow-ups, as :meth:`ask` gives them)."""
         scope = _scope(article_id, article_ids)
         for event in self.answerer.stream(question, scope, conversation_id):
             if event["type"] == "answer":

@@ -41,8 +41,9 @@ def load_model(spec: str = DEFAULT_MODEL, **options: Any) -> LLM:
 
     ``spec`` is a packaged model name, a path to a .gguf file, or an ``http(s)://`` base
     URL of an OpenAI-compatible API (``.../v1``), optionally ending in ``#model-name``.
-    ``options`` go to the backend: ``n_ctx``, ``n_threads``, ``prefix_cache_mb`` for local
-    models; ``model``, ``api_key_env``, ``timeout`` for servers.
+    ``options`` go to the backend: ``n_ctx``, ``n_threads``, ``parallel``, ``kv_type``,
+    ``states`` for local models (whose evaluated article prefixes are kept in the state
+    cache, see :mod:`nutgraf.llm.states`); ``model``, ``api_key_env``, ``timeout`` for servers.
     """
     key = (spec, tuple(sorted(options.items())))
     with _loading:
@@ -61,9 +62,11 @@ def _open(spec: str, **options: Any) -> LLM:
         return OpenAICompatibleModel(base_url, name, **options)
 
     from .llamacpp import LlamaCppModel
+    from .states import default_store
 
+    options.setdefault("states", default_store())
     if spec in PACKAGED_MODELS:
-        return LlamaCppModel(model_path(spec), name=spec, **options)
+        return LlamaCppModel(model_path(spec), name=spec, sha256=PACKAGED_MODELS[spec].sha256, **options)
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or path.exists():
         if not path.is_file():
