@@ -204,6 +204,7 @@
       line-height: 1;
     }
     .cite:hover, .cite[aria-pressed="true"] { background: var(--_accent); color: #fff; }
+    .cite:focus-visible { outline-width: 2px; outline-offset: 1px; }
     .quote {
       margin: 12px 0 0;
       padding: 8px 14px;
@@ -323,7 +324,11 @@
       text-decoration-color: color-mix(in srgb, currentColor 40%, transparent);
       text-underline-offset: 4px;
     }
-    [${CURRENT}] { box-shadow: 0 0 0 3px var(--nutgraf-highlight, #fff1a8); }
+    [${CURRENT}] {
+      text-decoration: underline solid 2px;
+      text-decoration-color: color-mix(in srgb, currentColor 55%, transparent);
+      text-underline-offset: 4px;
+    }
     @media (prefers-reduced-motion: reduce) { [${HIGHLIGHT}] { transition: none; } }
   `;
 
