@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from nutgraf import Nutgraf
+from nutgraf.llm import model_path
 from nutgraf.store import open_store
 from tests.conftest import EXTRACTIVE_THRESHOLD
 from tests.server.conftest import FIXTURES, fixture_documents
@@ -78,6 +79,7 @@ class PublisherSite(BaseHTTPRequestHandler):
                 assert self.server.released.wait(RELAY_HOLD_SECONDS), "the test never let the answer go"
             self.wfile.write(f"event: {kind}\ndata: {data}\n\n".encode())
             self.wfile.flush()
+            self.server.sent.append((kind, data))
 
     def upstream_url(self) -> str:
         return self.server.upstream + self.path.removeprefix("/relay")
@@ -99,6 +101,7 @@ class Publisher:
     def __init__(self):
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), PublisherSite)
         self.server.page = b""
+        self.server.sent = []  # (event, data) of the answer streams relayed, in order
         self.server.hold = threading.Event()
         self.server.holding = threading.Event()
         self.server.released = threading.Event()
@@ -155,7 +158,7 @@ def site(tmp_path_factory, publisher):
     with serve_process(db, *options, env=env) as base:
         response = httpx.post(f"{base}/v1/articles", json=fixture_documents(), headers=ADMIN, timeout=120)
         assert response.status_code == 200, response.text
-        nutgraf = Nutgraf(str(db))
+        nutgraf = Nutgraf(str(db), model="none")  # retrieval only, for the relay's evidence
         try:
             publisher.relay_to(base, nutgraf)
             yield base, db, {r["title"]: r["id"] for r in response.json()["results"]}
@@ -238,10 +241,11 @@ def shown(answer: dict) -> str:
     return note if note.startswith("The article does not say") else plain(f"The article does not say. {note}")
 
 
-def open_publisher_page(page, site, publisher, api: str | None = None):
-    """The publisher's marathon page (no nutgraf markup) with the widget from the nutgraf server."""
+def open_publisher_page(page, site, publisher, api: str | None = None, article: bool = True):
+    """The publisher's marathon page (no nutgraf markup) with the widget from the nutgraf server,
+    for the marathon article or (``article=False``) the whole archive."""
     base, _, ids = site
-    widget = f'<script src="{base}/widget.js" data-article="{ids[MARATHON]}"'
+    widget = f'<script src="{base}/widget.js" data-article="{ids[MARATHON] if article else ""}"'
     widget += f' data-api="{api}"></script>' if api else "></script>"
     publisher.show((FIXTURES / "publisher-marathon.html").read_text(encoding="utf-8").replace("WIDGET_SCRIPT", widget))
     page.goto(f"{publisher.origin}/marathon")
@@ -661,3 +665,57 @@ def test_the_explore_panel_puts_key_points_first_and_answers_questions_in_place(
     bridged.get_by_role("button", name="Source 1: show the cited sentence").click()
     expect(bridged.locator("blockquote.quote")).to_contain_text(library_answer["citations"][0]["text"])
     expect(page.locator("mark")).to_have_count(0)
+
+
+# -- a real language model's stream
+
+
+@pytest.fixture(scope="module")
+def llm_site(tmp_path_factory):
+    """A server answering with a real language model (SmolLM2: small, fast, weak), which
+    streams `delta` events, behind a publisher of its own: (base URL, database, ids, publisher)."""
+    publisher = Publisher()
+    threading.Thread(target=publisher.server.serve_forever, daemon=True).start()
+    db = tmp_path_factory.mktemp("browser-llm") / "nutgraf.db"
+    env = {"NUTGRAF_ADMIN_KEYS": ADMIN_KEY, "NUTGRAF_RELATED_ON_INGEST": "0"}
+    try:
+        with serve_process(db, "--model", str(model_path("smollm2-135m")), "--rate-limit", "0", env=env) as base:
+            response = httpx.post(f"{base}/v1/articles", json=fixture_documents(), headers=ADMIN, timeout=120)
+            assert response.status_code == 200, response.text
+            nutgraf = Nutgraf(str(db), model="none")
+            try:
+                publisher.relay_to(base, nutgraf)
+                yield base, db, {r["title"]: r["id"] for r in response.json()["results"]}, publisher
+            finally:
+                nutgraf.close()
+    finally:
+        publisher.release()
+        publisher.server.shutdown()
+
+
+def test_a_models_answer_shows_as_it_is_written_then_the_checked_answer_replaces_it(page, llm_site):
+    base, db, ids, publisher = llm_site
+    # Asked of the whole archive, so no explore panel keeps the model busy working out questions.
+    widget = open_publisher_page(page, (base, db, ids), publisher, api=publisher.relay, article=False)
+    answer = widget.locator(".result .answer")
+    publisher.hold_answers()
+    try:
+        box = page.get_by_role("textbox", name="Your question")
+        box.fill("Who won the Kestrel Valley marathon?")
+        box.press("Enter")
+        publisher.wait_until_holding()
+        deltas = [json.loads(data)["text"] for kind, data in publisher.server.sent if kind == "delta"]
+        assert "".join(deltas).strip(), publisher.server.sent
+        expect(answer.locator(".answer-text.streaming .text")).to_have_text("".join(deltas))
+        expect(answer).to_have_attribute("aria-busy", "true")
+        expect(page.locator('article mark[data-nutgraf-highlight="looking"]').first).to_be_visible()
+        widget.screenshot(path=str(ARTIFACTS / "streaming.png"))
+    finally:
+        publisher.release()
+    expect(answer).to_have_attribute("aria-busy", "false")
+    final = json.loads(publisher.server.sent[-1][1])
+    assert publisher.server.sent[-1][0] == "answer" and final["mode"].startswith("llm:")
+    expect(answer.locator(".streaming")).to_have_count(0)
+    expect(page.locator('mark[data-nutgraf-highlight="looking"]')).to_have_count(0)
+    expect(answer.locator(".cite")).to_have_count(len({(c["article_id"], c["sentence_index"])
+                                                       for c in final["citations"]}))
