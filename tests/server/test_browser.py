@@ -482,6 +482,8 @@ def test_a_yes_no_answer_shows_its_verdict_before_the_answer(page, site, publish
     expect(line).to_have_text(f"{badge} Organisers said the race raised money for the valley hospital [1]")
     expect(line.locator(".badge")).to_have_text(badge)
     assert line.locator(".badge").evaluate("node => node === node.parentNode.firstChild")
+    show_answer(page, answer_of("yes-no", [cited], verdict=verdict, answer=badge))  # the verdict alone
+    expect(line).to_have_text(f"{badge} [1]")
 
 
 @pytest.mark.parametrize("kind", ["list", "overview"])
@@ -547,6 +549,19 @@ def test_the_none_grade_says_plainly_the_article_does_not_say(page, site, publis
     show_answer(page, answer_of("who-is", [], grade="none", answerable=False))
     expect(answer).to_have_text("The article does not say.")
     expect(answer.locator(".cite")).to_have_count(0)
+
+
+def test_a_widget_for_the_whole_archive_speaks_of_the_articles(page, site, publisher, sentences):
+    cited = sentence(sentences, MARATHON, "Organisers said")
+    widget = open_publisher_page(page, site, publisher, article=False)
+    answer = widget.locator(".result .answer")
+    show_answer(page, answer_of("phrase", [cited], grade="closest", answerable=False, note=cited["text"]))
+    expect(answer.locator(".lead")).to_have_text("The articles come closest here:")
+    show_answer(page, answer_of("phrase", [], grade="none", answerable=False))
+    expect(answer).to_have_text("The articles do not say.")
+    note = "The article does not say who timed the race."
+    show_answer(page, answer_of("phrase", [cited], grade="none", answerable=False, note=note))
+    expect(answer).to_have_text(f"{note} [1]")
 
 
 def test_no_marker_points_nowhere(page, site, publisher, sentences):

@@ -30,8 +30,8 @@
  * pressed. A page that marks its sentences up as
  *   <div data-article="ARTICLE_ID"> ... <span data-sentence="N">...</span> ... </div>
  * (N is the sentence index nutgraf reports) is highlighted exactly. Any other page is searched
- * for the sentence's text: in the element marked data-article, else the page's <article>, else
- * <main>, else the body, never in the widget. The text is found across elements and despite
+ * for the sentence's text: in the element marked data-article, else the page's largest <article>,
+ * else <main>, else the body, never in the widget. The text is found across elements and despite
  * differences of whitespace, quote marks and dashes, and wrapped in <mark> elements that are
  * removed again without a trace. When the page does not hold the sentence, the widget quotes it.
  *
@@ -777,43 +777,46 @@
 
   // -- answers
 
+  // The badge of a yes/no answer, and the same word at the start of its text, which it replaces.
   const VERDICTS = {
-    yes: { label: "Yes", repeated: /^yes\s*[:,;.\u2013\u2014-]\s*/i },
-    no: { label: "No", repeated: /^no\s*[:,;.\u2013\u2014-]\s*/i },
-    "not-decided": { label: "Not decided yet", repeated: /^not\s+(?:yet\s+)?decided(?:\s+yet)?\s*[:,;.\u2013\u2014-]\s*/i },
+    yes: { label: "Yes", repeated: /^yes(?:\s*[:,;.\u2013\u2014-]\s*|\s*$)/i },
+    no: { label: "No", repeated: /^no(?:\s*[:,;.\u2013\u2014-]\s*|\s*$)/i },
+    "not-decided": {
+      label: "Not decided yet",
+      repeated: /^not\s+(?:yet\s+)?decided(?:\s+yet)?(?:\s*[:,;.\u2013\u2014-]\s*|\s*$)/i,
+    },
   };
-  const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
-  const text = (value) => (typeof value === "string" ? value : "");
+  // A note that begins by saying so itself gets no second "does not say".
+  const SAYS_IT_DOES_NOT_SAY = /^the articles? do(?:es)? not say/i;
+  const capitalised = (words) => words.charAt(0).toUpperCase() + words.slice(1);
+  const textOf = (value) => (typeof value === "string" ? value : "");
 
   // The nodes showing `answer` (the JSON of POST /v1/ask); its citations numbered in `sources`.
-  // Fields the server does not send yet (grade, kind, verdict, points) fall back to what
-  // answerable, answer and note say.
-  function answerNodes(answer, sources, where) {
+  // Fields an older server does not send (grade, kind, verdict, points) fall back to what
+  // answerable, answer and note say. `wording` names the article, or the archive's articles.
+  function answerNodes(answer, sources, wording) {
     const grade = answer.grade || (answer.answerable ? "answer" : "none");
     if (grade === "closest") {
-      const closest = el("blockquote", "closest", text(answer.note) || text((distinct(answer.citations)[0] || {}).text));
-      append(closest, sources.markers(answer.citations));
-      return [el("p", "lead", `The ${where} comes closest here:`), closest];
+      const sentence = textOf(answer.note) || textOf((distinct(answer.citations)[0] || {}).text);
+      const closest = append(el("blockquote", "closest", sentence), sources.markers(answer.citations));
+      return [el("p", "lead", wording.closest), closest];
     }
     if (grade !== "answer") {
       const saying = el("p", "answer-text abstained");
-      const note = text(answer.note).trim();
-      const doesNotSay = `The ${where} does not say`;
-      if (!note.toLowerCase().startsWith(doesNotSay.toLowerCase())) {
-        saying.append(el("span", "lead", `${doesNotSay}.`), note ? " " : "");
-      }
+      const note = textOf(answer.note).trim();
+      if (!SAYS_IT_DOES_NOT_SAY.test(note)) saying.append(el("span", "lead", `${wording.doesNotSay}.`), note ? " " : "");
       saying.append(note);
       append(saying, sources.markers(answer.citations));
       return [saying];
     }
     const line = el("p", "answer-text");
     const verdict = answer.kind === "yes-no" && VERDICTS[answer.verdict];
-    let words = text(answer.answer);
+    let words = textOf(answer.answer);
     if (verdict) {
       line.append(el("span", `badge ${answer.verdict}`, verdict.label), " ");
       words = words.replace(verdict.repeated, "");  // the badge says it already
     }
-    const points = (Array.isArray(answer.points) ? answer.points : []).filter((point) => point && text(point.text));
+    const points = (Array.isArray(answer.points) ? answer.points : []).filter((point) => point && textOf(point.text));
     if (points.length) return verdict ? [line, pointList(answer.kind, points, sources)] : [pointList(answer.kind, points, sources)];
     line.append(el("span", "text", capitalised(words)));
     append(line, sources.markers(answer.citations));
@@ -880,7 +883,7 @@
         this.words = el("span", "text");
         this.region.replaceChildren(append(el("p", "answer-text streaming"), this.words));
       }
-      this.streamed += text(piece);
+      this.streamed += textOf(piece);
       this.words.textContent = this.streamed;
     }
 
@@ -888,7 +891,7 @@
     finish(answer) {
       this.answer = answer;
       this.sources = new Sources(this.widget, this.quotes);
-      this.region.replaceChildren(...answerNodes(answer, this.sources, this.widget.where));
+      this.region.replaceChildren(...answerNodes(answer, this.sources, this.widget.wording));
       this.region.setAttribute("aria-busy", "false");
       this.sources.highlight("cited");
     }
@@ -918,9 +921,11 @@
       return this.getAttribute("article") || null;
     }
 
-    // How answers name what they come from.
-    get where() {
-      return this.article ? "article" : "articles";
+    // How answers name what they come from: one article, or the archive's.
+    get wording() {
+      return this.article
+        ? { closest: "The article comes closest here:", doesNotSay: "The article does not say" }
+        : { closest: "The articles come closest here:", doesNotSay: "The articles do not say" };
     }
 
     endpoint(path, params) {
@@ -1037,8 +1042,8 @@
       const p = this.parts;
       this.answer = answer;
       p.result.hidden = false;
-      p.asked.textContent = `You asked: ${text(answer.question)}`;
-      const resolved = text(answer.resolved_question);
+      p.asked.textContent = `You asked: ${textOf(answer.question)}`;
+      const resolved = textOf(answer.resolved_question);
       p.resolved.hidden = !resolved || resolved === answer.question;
       p.resolved.textContent = `Answering: ${resolved}`;
       this.main.finish(answer);
@@ -1086,7 +1091,7 @@
 
     showFollowUps(answer) {
       if (Array.isArray(answer.related) && answer.related.length) this.renderQuestions(answer.related);
-      else this.loadRelated(text(answer.question));
+      else this.loadRelated(textOf(answer.question));
     }
 
     /**
@@ -1103,7 +1108,7 @@
     // Key points only replace the shown ones when the server sends some (follow-ups have none).
     renderKeyPoints(points) {
       if (!Array.isArray(points)) return;
-      const shown = points.filter((point) => point && text(point.text));
+      const shown = points.filter((point) => point && textOf(point.text));
       this.keyPointSources = new Sources(this, this.parts.keyPointSources);
       this.parts.keyPoints.replaceChildren(...shown.map(
         (point) => append(el("li", "", point.text), this.keyPointSources.markers(point.citations))));
@@ -1115,7 +1120,7 @@
         if (view !== this.main) request.abort();
       }
       const items = (Array.isArray(questions) ? questions : [])
-        .filter((item) => item && text(item.question))
+        .filter((item) => item && textOf(item.question))
         .map((item) => this.questionItem(item));
       this.parts.questions.replaceChildren(...items);
       this.parts.relatedPending.hidden = true;
@@ -1163,8 +1168,8 @@
     // "From: <title>", linking to the other article: its own address, else the demo site's page.
     fromLine(item) {
       const line = el("p", "from", "From: ");
-      const link = el("a", "", text(item.article_title) || "another story");
-      const own = text(item.article_url);
+      const link = el("a", "", textOf(item.article_title) || "another story");
+      const own = textOf(item.article_url);
       link.href = /^https?:\/\//i.test(own) ? own : this.endpoint(`articles/${encodeURIComponent(item.article_id)}`);
       line.append(link);
       return line;
