@@ -61,6 +61,7 @@ class PublisherSite(BaseHTTPRequestHandler):
 
     def relay_answer(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.asked.append(json.loads(body))
         with httpx.stream("POST", self.upstream_url(), content=body, timeout=300,
                           headers={"Content-Type": "application/json", "Accept": "text/event-stream"}) as response:
             events = read_events(response) if response.status_code == 200 else None
@@ -101,6 +102,7 @@ class Publisher:
     def __init__(self):
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), PublisherSite)
         self.server.page = b""
+        self.server.asked = []  # the questions relayed (request bodies), in order
         self.server.sent = []  # (event, data) of the answer streams relayed, in order
         self.server.hold = threading.Event()
         self.server.holding = threading.Event()
@@ -680,6 +682,25 @@ def test_the_explore_panel_puts_key_points_first_and_answers_questions_in_place(
     bridged.get_by_role("button", name="Source 1: show the cited sentence").click()
     expect(bridged.locator("blockquote.quote")).to_contain_text(library_answer["citations"][0]["text"])
     expect(page.locator("mark")).to_have_count(0)
+
+
+def test_a_question_of_the_panel_continues_the_readers_conversation(page, site, publisher, sentences):
+    _, _, ids = site
+    winner = sentence(sentences, MARATHON, "The race was won")
+    widget = open_publisher_page(page, site, publisher, api=publisher.relay)
+    ask(page, "Who won the race?")
+    conversation = json.loads(publisher.server.sent[-1][1])["conversation_id"]
+    assert conversation
+    page.evaluate("panel => document.querySelector('nutgraf-ask').showExplore(panel)", {
+        "article_id": ids[MARATHON], "key_points": [],
+        "questions": [{"question": "How long did she take?", "answer_preview": "2 hours 31 minutes",
+                       "kind": "phrase", "confidence": 0.9, "citations": [winner],
+                       "article_id": ids[MARATHON], "bridge": False}]})
+    expect(widget.locator(".in-short")).to_be_hidden()  # no key points, no empty "In short"
+    widget.locator("button.question").click()
+    expect(widget.locator(".in-place .answer")).to_have_attribute("aria-busy", "false")
+    assert publisher.server.asked[-1] == {"question": "How long did she take?", "article_id": ids[MARATHON],
+                                          "conversation_id": conversation}
 
 
 # -- a real language model's stream
