@@ -8,7 +8,7 @@ import pytest
 
 from nutgraf import Nutgraf
 from nutgraf.answering import kinds
-from nutgraf.llm.scripted import Scripted, ScriptedModel
+from nutgraf.llm.scripted import ScriptedModel
 from nutgraf.records import Scope
 from tests.conftest import FIXTURES
 

@@ -3,7 +3,6 @@ import os
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from nutgraf.errors import InputError, ModelError

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nutgraf import Nutgraf
 from nutgraf.llm import model_path
 from nutgraf.store import open_store
 from tests.conftest import EXTRACTIVE_THRESHOLD
@@ -24,7 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 MARATHON = "Kestrel Valley marathon draws a record field"
 LIBRARY = "Fernhill library reopens after a two-year rebuild"
-CITATION_FIELDS = ("article_id", "sentence_index", "start", "end", "text")
 RELAY_HOLD_SECONDS = 60
 
 pytestmark = [
@@ -68,8 +66,7 @@ class PublisherSite(BaseHTTPRequestHandler):
             if events is None:
                 self.reply(response.status_code, response.headers["content-type"], response.read())
                 return
-        if not any(kind == "evidence" for kind, _ in events):
-            events.insert(0, ("evidence", json.dumps(self.server.evidence(json.loads(body)))))
+        assert events[0][0] == "evidence", "the server sends the evidence first"
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -110,17 +107,9 @@ class Publisher:
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
         self.relay = f"{self.origin}/relay/"
 
-    def relay_to(self, upstream: str, nutgraf: Nutgraf) -> None:
-        """Relays to the nutgraf server at ``upstream``. A stream without an `evidence` event
-        (the extractive server sends none) gets the one the server's contract describes: the
-        sentence nutgraf's own retrieval ranks first, from ``nutgraf`` on the same database."""
-
-        def evidence(request: dict) -> dict:
-            top = nutgraf.search(request["question"], article_id=request.get("article_id"), limit=1)
-            return {"citations": [{field: getattr(result, field) for field in CITATION_FIELDS} for result in top]}
-
+    def relay_to(self, upstream: str) -> None:
+        """Relays to the nutgraf server at ``upstream``."""
         self.server.upstream = upstream
-        self.server.evidence = evidence
 
     def show(self, html: str) -> None:
         self.server.page = html.encode()
@@ -160,12 +149,8 @@ def site(tmp_path_factory, publisher):
     with serve_process(db, *options, env=env) as base:
         response = httpx.post(f"{base}/v1/articles", json=fixture_documents(), headers=ADMIN, timeout=120)
         assert response.status_code == 200, response.text
-        nutgraf = Nutgraf(str(db), model="none")  # retrieval only, for the relay's evidence
-        try:
-            publisher.relay_to(base, nutgraf)
-            yield base, db, {r["title"]: r["id"] for r in response.json()["results"]}
-        finally:
-            nutgraf.close()
+        publisher.relay_to(base)
+        yield base, db, {r["title"]: r["id"] for r in response.json()["results"]}
 
 
 @pytest.fixture(scope="module")
@@ -718,12 +703,8 @@ def llm_site(tmp_path_factory):
         with serve_process(db, "--model", str(model_path("smollm2-135m")), "--rate-limit", "0", env=env) as base:
             response = httpx.post(f"{base}/v1/articles", json=fixture_documents(), headers=ADMIN, timeout=120)
             assert response.status_code == 200, response.text
-            nutgraf = Nutgraf(str(db), model="none")
-            try:
-                publisher.relay_to(base, nutgraf)
-                yield base, db, {r["title"]: r["id"] for r in response.json()["results"]}, publisher
-            finally:
-                nutgraf.close()
+            publisher.relay_to(base)
+            yield base, db, {r["title"]: r["id"] for r in response.json()["results"]}, publisher
     finally:
         publisher.release()
         publisher.server.shutdown()
