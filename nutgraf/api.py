@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 from .answering.pipeline import Answerer
 from .errors import InputError, NotFound
+from .llm.base import LLM
 from .ingest.options import IngestOptions
 from .ingest.pipeline import Ingester, IngestOutcome
 from .related.service import RelatedQuestions
@@ -25,17 +26,19 @@ from .store import Store, open_store
 class Nutgraf:
     def __init__(self, db: str | None = None, *, store: Store | None = None, embed: bool = True,
                  model: str | None = None, min_confidence: float | None = None,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, llm: LLM | None = None):
         """``db`` is a SQLite path or database URL (default: the ``db`` setting, else a file
         in the user data dir).
 
         ``embed=False`` skips sentence vectors at ingest (search then falls back to BM25
         until ``reindex`` adds them). ``model`` names the language model that reads the
         evidence (a packaged model, a .gguf path or an OpenAI-compatible URL); ``"none"``
-        answers extractively, without one. ``min_confidence`` (0 to 1) replaces the
-        calibrated threshold below which answers are withheld: lower answers more, higher
-        abstains more. An argument left at None comes from ``settings`` (default: the
-        environment, see :mod:`nutgraf.settings`); an argument given wins over both.
+        answers extractively, without one; ``llm`` gives a model object instead (any
+        implementation of :class:`nutgraf.llm.LLM`, such as the scripted one tests use).
+        ``min_confidence`` (0 to 1) replaces the calibrated threshold below which answers
+        are withheld: lower answers more, higher abstains more. An argument left at None
+        comes from ``settings`` (default: the environment, see :mod:`nutgraf.settings`); an
+        argument given wins over both.
         """
         self.settings = (settings or current()).with_values(db=db and str(db), model=model,
                                                             min_confidence=min_confidence)
@@ -45,6 +48,7 @@ class Nutgraf:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
+        self._llm = llm
 
     # -- ingestion
 
@@ -110,8 +114,8 @@ class Nutgraf:
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
-            llm = None
-            if self.settings.model != "none":
+            llm = self._llm
+            if llm is None and self.settings.model != "none":
                 from .llm import load_model
 
                 llm = load_model(self.settings.model, threads=self.settings.llm_threads)
@@ -157,8 +161,9 @@ class Nutgraf:
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:
-        """The answer as it is produced: ``delta`` events, then the final ``answer`` event
-        (with follow-ups, as :meth:`ask` gives them)."""
+        """The answer as it is produced: an ``evidence`` event (the sentence retrieval ranks
+        first, ``{"citations": [...]}``), ``delta`` events while the model writes, then the
+        final ``answer`` event (with follow-ups, as :meth:`ask` gives them)."""
         scope = _scope(article_id, article_ids)
         for event in self.answerer.stream(question, scope, conversation_id):
             if event["type"] == "answer":

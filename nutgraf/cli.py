@@ -275,7 +275,7 @@ def ask(ctx, question, article_ids, conversation_id, stream, min_confidence, mod
             if event["type"] == "delta":
                 click.echo(event["text"], nl=False, err=True)
                 streamed = True
-            else:
+            elif event["type"] == "answer":
                 answer = event["answer"]
         if streamed:
             click.echo(err=True)
@@ -286,10 +286,24 @@ def ask(ctx, question, article_ids, conversation_id, stream, min_confidence, mod
 
 
 def _print_answer(answer) -> None:
-    if answer.answerable:
-        click.echo(f"{answer.answer}  (confidence {answer.confidence:.2f})")
-    else:
+    """The answer, its parts each with the numbers of their citations, then the citations."""
+    if answer.resolved_question:
+        click.echo(f"({answer.resolved_question})", err=True)
+    numbers = {(c.article_id, c.sentence_index): n for n, c in enumerate(answer.citations, start=1)}
+
+    def markers(citations) -> str:
+        return "".join(f"[{numbers[(c.article_id, c.sentence_index)]}]" for c in citations)
+
+    if not answer.answerable:
         click.echo(answer.note or "The articles do not answer this.")
+    elif answer.points:
+        if answer.verdict:
+            click.echo(answer.answer.split(":", 1)[0] + ":")
+        for point in answer.points:
+            click.echo(f"- {point.text} {markers(point.citations)}")
+        click.echo(f"({answer.kind}, confidence {answer.confidence:.2f})")
+    else:
+        click.echo(f"{answer.answer} {markers(answer.citations)}  ({answer.kind}, confidence {answer.confidence:.2f})")
     for number, c in enumerate(answer.citations, start=1):
         click.echo(f"  [{number}] {c.article_id} sentence {c.sentence_index} ({c.start}-{c.end}): {c.text}")
     click.echo(f"conversation: {answer.conversation_id}", err=True)

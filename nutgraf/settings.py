@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -61,6 +61,14 @@ class Settings(BaseSettings):
                                     json_schema_extra=_unset("models in the user cache directory"))
     llm_api_key: SecretStr | None = Field(None, description=(
         "API key sent to an OpenAI-compatible model server."), json_schema_extra=_unset("none"))
+    state_dir: Path | None = Field(None, description=(
+        "Where a local model keeps what it read of each article, for later questions and processes."),
+        json_schema_extra=_unset("states in the user cache directory"))
+    state_cache_mb: int = Field(4096, ge=0, description=(
+        "Most megabytes of kept article states, least recently used out first; 0 keeps them in "
+        "memory only."))
+    kv_type: Literal["f16", "q8_0"] = Field("f16", description=(
+        "Number format of a local model's attention cache: q8_0 halves the memory and the kept states."))
 
     # -- the HTTP server
     admin_keys: CommaList = Field((), description=(

@@ -32,7 +32,7 @@ class EvalItem:
     documents: list[Document]  # the articles the question is asked about; empty: the whole archive
     answers: list[str]  # gold answers, any of which is right (empty when unanswerable)
     answerable: bool
-    scoring: str  # "squad" (EM/F1), "rgb" (contains every part) or "multihop"
+    scoring: str  # "squad" (EM/F1), "rgb" (contains every part), "multihop" or "boolq" (yes/no)
     kind: str = ""  # the subset reported on its own: RGB's "positive"/"negative", MultiHop's query type
     parts: list[list[str]] = field(default_factory=list)  # RGB: each part needs one of its alternatives
     article_ids: list[str] | None = None  # set once the documents are ingested; None: archive-wide
@@ -256,11 +256,35 @@ def _multihop_archive(queries: list[dict], truth: dict[str, dict]) -> list[Docum
     ]
 
 
+# -- BoolQ
+
+
+def load_boolq(split: str) -> EvalSet:
+    """Yes/no questions on Wikipedia passages: lines 1-300 tune, 301-600 report.
+
+    BoolQ writes questions lowercased without a question mark, as search queries; they are
+    given a capital and a question mark, as a reader would type them.
+    """
+    rows = _read_json_lines(_data_file("boolq", "dev-600.jsonl"))
+    chosen = rows[:300] if split == "tune" else rows[300:600]
+    items = []
+    for number, row in enumerate(chosen, start=1 if split == "tune" else 301):
+        question = row["question"].strip()
+        document = Document(text=row["passage"].strip(), title=row.get("title"), origin=f"boolq#{number}")
+        items.append(EvalItem(
+            id=f"boolq-{number}", question=question[:1].upper() + question[1:].rstrip("?") + "?",
+            documents=[document], answers=["yes" if row["answer"] else "no"], answerable=True,
+            scoring="boolq", kind="yes" if row["answer"] else "no",
+        ))
+    return EvalSet(name=f"boolq-{split}", items=items)
+
+
 LOADERS: dict[str, Callable[[str], EvalSet]] = {
     "squad2": load_squad2,
     "newsqa": load_newsqa,
     "rgb": load_rgb,
     "multihop": load_multihop,
+    "boolq": load_boolq,
 }
 
 

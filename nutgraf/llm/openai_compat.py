@@ -21,7 +21,7 @@ import httpx
 
 from ..errors import ModelError
 from ..settings import current
-from .base import Completion, Message, TokenChoice
+from .base import Completion, Message, Stream, TokenChoice
 
 BODY_EXCERPT = 200
 
@@ -59,6 +59,7 @@ class OpenAICompatibleModel:
         stop: list[str] | None = None,
         grammar: str | None = None,
         top_logprobs: int = 0,
+        prefix: str | None = None,
     ) -> Completion:
         body = self._request_body(messages, max_tokens, stop, grammar)
         if top_logprobs > 0:
@@ -88,9 +89,13 @@ class OpenAICompatibleModel:
         stop: list[str] | None = None,
         grammar: str | None = None,
         top_logprobs: int = 0,
-    ) -> Iterator[str]:
-        """Text pieces as the server sends them. Unlike llama.cpp's stream this returns no
+        prefix: str | None = None,
+    ) -> Stream:
+        """Text pieces as the server sends them. Unlike llama.cpp's stream this gives no
         Completion: callers that need log-probabilities call :meth:`complete` afterwards."""
+        return Stream(self._pieces(messages, max_tokens, stop, grammar))
+
+    def _pieces(self, messages, max_tokens, stop, grammar) -> Iterator[str]:
         body = self._request_body(messages, max_tokens, stop, grammar)
         body["stream"] = True
         with _transport_errors(self.base_url):

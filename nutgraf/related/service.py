@@ -121,7 +121,7 @@ class RelatedQuestions:
         if self.answerer.llm is None:
             yield from generate.from_structure(article)
             return
-        evidence = article_opening(article.id, self.answerer.retriever, self.store)
+        evidence = article_opening(article)
         yield from generate.from_model(self.answerer.llm, evidence, generate.targets(evidence, MODEL_QUESTIONS))
         yield from generate.from_structure(article)
         yield from generate.from_answers(self.answerer.llm, evidence, generate.targets(evidence, ANSWER_QUESTIONS),

@@ -1,8 +1,9 @@
 """The demo site (an archive index and article pages, the way a news site shows them) and
 the embeddable widget script.
 
-Article pages mark every sentence with ``data-sentence`` inside a ``data-article`` block,
-so the widget can highlight the sentences an answer cites.
+Article pages mark every sentence with ``data-sentence`` inside a ``data-article`` block:
+the widget highlights the sentences an answer cites on those elements exactly (a publisher's
+page without the markup is searched for the sentences' text instead).
 """
 
 from __future__ import annotations

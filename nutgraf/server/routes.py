@@ -64,13 +64,17 @@ class AskRequest(BaseModel):
     "/ask",
     response_model=Answer,
     responses={200: {"content": {"text/event-stream": {"description": (
-        "With `Accept: text/event-stream` or `?stream=1`: `delta` events ({\"text\"}) while the "
-        "answer is produced, then one `answer` event holding the final answer (it may abstain "
-        "after deltas), or an `error` event.")}}}},
+        "With `Accept: text/event-stream` or `?stream=1`: first an `evidence` event "
+        "({\"citations\": [...]}: the sentence retrieval ranks first, sent before the model reads), "
+        "then `delta` events ({\"text\"}) while the answer is produced, then one `answer` event "
+        "holding the final answer (it may abstain after deltas), or an `error` event.")}}}},
 )
 async def ask(body: AskRequest, request: Request,
               stream: bool = Query(False, description="Stream Server-Sent Events.")) -> Any:
-    """A short answer citing the sentences it rests on, or `answerable: false` and a note."""
+    """An answer in the form the question wants (`kind`: phrase, yes-no, list, explanation,
+    overview, quote, who-is, when), citing the sentences it rests on; answers of several parts
+    carry `points`, each cited. When the articles do not answer: `answerable: false`, `grade`
+    "closest" (the sentence that most likely holds it, in `note`) or "none", and a note."""
     ng = nutgraf(request)
     options = {"article_id": body.article_id, "conversation_id": body.conversation_id}
     if stream or "text/event-stream" in request.headers.get("accept", ""):

@@ -106,6 +106,7 @@ MIGRATIONS = [
         conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
         position integer NOT NULL, asked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         question text NOT NULL, answer text, article_ids jsonb NOT NULL, people jsonb NOT NULL,
+        resolved text NOT NULL DEFAULT '',
         PRIMARY KEY (conversation_id, position)
     );
     CREATE TABLE feedback (
@@ -499,15 +500,16 @@ class PostgresStore:
             (position,) = db.execute("SELECT coalesce(max(position) + 1, 0) FROM turns WHERE conversation_id = %s",
                                      (conversation_id,)).fetchone()
             db.execute(
-                "INSERT INTO turns (conversation_id, position, question, answer, article_ids, people)"
-                " VALUES (%s,%s,%s,%s,%s,%s)",
-                (conversation_id, position, turn.question, turn.answer, Jsonb(turn.article_ids), Jsonb(turn.people)))
+                "INSERT INTO turns (conversation_id, position, question, answer, article_ids, people, resolved)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s)",
+                (conversation_id, position, turn.question, turn.answer, Jsonb(turn.article_ids), Jsonb(turn.people),
+                 turn.resolved))
         return position
 
     def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
         with self._connection() as db:
             rows = db.execute(
-                "SELECT question, answer, article_ids, people FROM turns WHERE conversation_id = %s"
+                "SELECT question, answer, article_ids, people, resolved FROM turns WHERE conversation_id = %s"
                 " ORDER BY position DESC LIMIT %s", (conversation_id, limit)).fetchall()
         return [Turn(*row) for row in reversed(rows)]
 

@@ -90,7 +90,7 @@ MIGRATIONS = [
     CREATE TABLE turns (
         conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
         position INTEGER NOT NULL, asked_at TEXT NOT NULL, question TEXT NOT NULL, answer TEXT,
-        article_ids TEXT NOT NULL, people TEXT NOT NULL,
+        article_ids TEXT NOT NULL, people TEXT NOT NULL, resolved TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (conversation_id, position)
     );
     CREATE TABLE feedback (
@@ -427,17 +427,17 @@ class SQLiteStore:
             position = db.execute("SELECT coalesce(max(position) + 1, 0) FROM turns WHERE conversation_id = ?",
                                   (conversation_id,)).fetchone()[0]
             db.execute(
-                "INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people)"
-                " VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people,"
+                " resolved) VALUES (?,?,?,?,?,?,?,?)",
                 (conversation_id, position, now, turn.question, turn.answer, json.dumps(turn.article_ids),
-                 json.dumps(turn.people)))
+                 json.dumps(turn.people), turn.resolved))
         return position
 
     def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
         rows = self._db.execute(
-            "SELECT question, answer, article_ids, people FROM turns WHERE conversation_id = ?"
+            "SELECT question, answer, article_ids, people, resolved FROM turns WHERE conversation_id = ?"
             " ORDER BY position DESC LIMIT ?", (conversation_id, -1 if limit is None else limit)).fetchall()
-        return [Turn(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in reversed(rows)]
+        return [Turn(r[0], r[1], json.loads(r[2]), json.loads(r[3]), r[4]) for r in reversed(rows)]
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         row = self._db.execute(

@@ -13,7 +13,7 @@ def llm_archive(tmp_path_factory):
     nutgraf = Nutgraf(tmp_path_factory.mktemp("related-llm") / "db.sqlite", model="smollm2-135m")
     [outcome] = list(nutgraf.ingest([str(FIXTURES / "riverside-bridge.md")]))
     nutgraf.bridge_id = outcome.article_id
-    nutgraf.evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
+    nutgraf.evidence = article_opening(nutgraf.article(outcome.article_id))
     return nutgraf
 
 
@@ -56,7 +56,7 @@ def test_a_story_without_paragraph_breaks_is_covered_from_start_to_end(tmp_path)
     text = " ".join(f"Councillor Number{n} said the plan for district {n} costs {n} million dollars."
                     for n in range(1, 31))
     [outcome] = nutgraf.ingest_documents([Document(text=text, title="One block", origin="block")])
-    evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
+    evidence = article_opening(nutgraf.article(outcome.article_id))
     chosen = generate.targets(evidence, 5)
     assert len(chosen) == 5
     assert chosen[0].number <= 6 and chosen[-1].number >= 25
@@ -90,7 +90,7 @@ def test_the_model_writes_the_question_for_a_given_answer_for_open_sentences_onl
 def test_instructions_inside_an_article_never_reach_the_question_writer(tmp_path):
     nutgraf = Nutgraf(tmp_path / "db.sqlite", model="smollm2-135m")
     [outcome] = list(nutgraf.ingest([str(FIXTURES / "injection.txt")]))
-    evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
+    evidence = article_opening(nutgraf.article(outcome.article_id))
     assert not any("INSTRUCTIONS" in item.sentence.text for item in generate.targets(evidence, 50))
     for item in nutgraf.related(outcome.article_id)["questions"]:
         assert "cancelled" not in item["question"].lower() + item["answer_preview"].lower()

@@ -10,8 +10,9 @@ from nutgraf.store import open_store
 from tests.server.conftest import MAX_BODY, fixture_documents
 from tests.server.live import ADMIN, read_events
 
-ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "citations", "explanation", "note",
-               "related", "conversation_id", "mode", "timings_ms"}
+ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "citations", "kind", "grade", "verdict",
+               "points", "explanation", "note", "related", "conversation_id", "mode", "resolved_question",
+               "timings_ms"}
 
 
 def error_of(response: httpx.Response) -> dict:
@@ -58,7 +59,8 @@ def test_ask_streams_events_when_the_client_accepts_them(client, library_id):
         assert response.headers["content-type"].startswith("text/event-stream")
         events = read_events(response)
     kinds = [kind for kind, _ in events]
-    assert kinds[-1] == "answer" and set(kinds[:-1]) <= {"delta"}
+    assert kinds[0] == "evidence" and kinds[-1] == "answer" and set(kinds[1:-1]) <= {"delta"}
+    assert json.loads(events[0][1])["citations"][0]["article_id"] == library_id
     streamed = json.loads(events[-1][1])
     cites_the_article(client, streamed, library_id, "Oskar Brandt")
     # The stream ends with the same answer as the plain request.

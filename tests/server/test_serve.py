@@ -66,8 +66,9 @@ def test_a_real_model_streams_its_answer_and_a_reader_leaving_frees_it(llm_serve
         assert response.status_code == 200
         events = read_events(response)
     kinds = [kind for kind, _ in events]
-    assert kinds[-1] == "answer" and set(kinds[:-1]) <= {"delta"}
-    for kind, data in events[:-1]:
+    assert kinds[0] == "evidence" and kinds[-1] == "answer" and set(kinds[1:-1]) <= {"delta"}
+    assert sentences[json.loads(events[0][1])["citations"][0]["sentence_index"]]
+    for kind, data in events[1:-1]:
         assert isinstance(json.loads(data)["text"], str)
     answer = json.loads(events[-1][1])
     assert answer["mode"].startswith("llm:")
