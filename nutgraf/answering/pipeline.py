@@ -30,7 +30,7 @@ from . import conversation, language, reader
 from .decide import Decider
 from .evidence import EvidenceSet, gather
 from .kinds import Asked, classify
-from .read import Draft, read
+from .read import Draft, read, read_many
 from .request import Request, open_request
 from .support import check
 
@@ -67,6 +67,26 @@ class Answerer:
         final, checked answer (which may abstain even after deltas were sent)."""
         result = yield from self.run(self.open(question, scope, conversation_id), remember=True, stream=True)
         yield {"type": "answer", "answer": result}
+
+    def answer_many(self, questions: list[str], scope: Scope) -> list[Answer]:
+        """Answers to several questions about the same articles, through the same stages,
+        none of them remembered; what the model reads for them is read side by side (this is
+        how related questions are checked)."""
+        if not questions:
+            return []
+        first = self.open(questions[0], scope)
+        requests = [first] + [open_request(q, scope, None, self.store, loaded=first.articles) for q in questions[1:]]
+        evidence = [self.gather(self.resolve(request)) for request in requests]
+        asked = [self.classify(request, found) for request, found in zip(requests, evidence)]
+        started = time.perf_counter()
+        drafts = read_many(requests, asked, evidence, self.llm, self.retriever.embedder)
+        answers = []
+        for request, draft, found in zip(requests, drafts, evidence):
+            request.timed("read", started)
+            answer = self.decide(request, self.check(draft), found)
+            answer.timings_ms = {**request.timings, "total": request.elapsed_ms()}
+            answers.append(answer)
+        return answers
 
     def run(self, request: Request, remember: bool = True,
             stream: bool = True) -> Generator[Event, None, Answer]:

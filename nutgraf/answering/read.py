@@ -28,7 +28,7 @@ from .reader import Reading
 from .request import Request
 from .spans import align, term_coverage, tidy
 from ..store.query import STOPWORDS
-from .structures import (Span, best_clause, bullet_items, clauses, description, list_intro,
+from .structures import (Span, best_clause, bullet_items, description, list_intro,
                          quote_sentences, quotes_of, readable, time_in, when_phrase)
 
 # The model reads every kind through one of four tasks.
@@ -47,6 +47,8 @@ ASKS_IF_SETTLED = re.compile(
     r"take\s+place|going\s+to|will|planned|on)\b",
     re.IGNORECASE,
 )
+DETERMINERS = {"the", "a", "an", "this", "these", "those", "its", "his", "her", "their", "our",
+               "any", "some", "no", "every", "each"}
 QUOTES_SHOWN = 2
 LIST_ITEMS = 8
 
@@ -100,6 +102,30 @@ def read(request: Request, asked: Asked, evidence: EvidenceSet, llm: LLM | None,
     yield from reader.deltas(stream)
     completion = stream.completion or reader.completion_of(llm, task, request.resolved, evidence)
     return from_reading(reader.interpret(completion), asked.kind, task, request, evidence)
+
+
+def read_many(requests: list[Request], asked: list[Asked], evidence: list[EvidenceSet], llm: LLM | None,
+              embedder: Embedder | None = None) -> list[Draft]:
+    """Drafts for several questions; the ones the model reads on the same evidence with the
+    same task are read side by side."""
+    drafts: list[Draft | None] = [None] * len(requests)
+    batches: dict[tuple[str, str], list[int]] = {}
+    for index, (request, form, found) in enumerate(zip(requests, asked, evidence)):
+        drafts[index] = from_structures(request, form, found, embedder)
+        if drafts[index] is None and llm is None:
+            drafts[index] = from_search(request.resolved, form, found, request.article)
+        elif drafts[index] is None:
+            task = form.kind if form.kind == kinds.YES_NO else MODEL_TASK.get(form.kind, form.kind)
+            batches.setdefault((task, reader.numbered_sentences(found)), []).append(index)
+    for (task, _), indexes in batches.items():
+        pairs = [(requests[i].resolved, evidence[i]) for i in indexes]
+        if task == kinds.YES_NO:
+            for i, (p_yes, answering) in zip(indexes, reader.verdicts(llm, pairs)):
+                drafts[i] = with_verdict(p_yes, answering, requests[i].resolved, evidence[i])
+        else:
+            for i, reading in zip(indexes, reader.readings(llm, task, pairs)):
+                drafts[i] = from_reading(reading, asked[i].kind, task, requests[i], evidence[i])
+    return drafts
 
 
 # -- the article's structures
@@ -221,27 +247,36 @@ def _explained(draft: Draft, item: Evidence, start: int, end: int, question: str
     if article is not None and (listed := _bullets_of(article, item, evidence)):
         draft.kind, draft.points = kinds.LIST, listed
         return draft
-    span = Span(item.sentence, start, end)
-    if len(span.text.split()) < 4:  # a fragment explains nothing: the clause it stands in
-        span = _clause_around(item, start, question)
-    draft.points = [Point(readable(span), [item])]
+    draft.points = [Point(readable(_whole_phrase(item, start, end)), [item])]
     return draft
 
 
-def _clause_around(item: Evidence, position: int, question: str) -> Span:
-    pieces = clauses(item.sentence)
-    holding = [p for p in pieces if p.start <= position < p.end]
-    return holding[0] if holding else best_clause(question, item.sentence)
+def _whole_phrase(item: Evidence, start: int, end: int) -> Span:
+    """The copied words with the start of the phrase they begin inside: a reader gets "this
+    weapons system is capable of ...", not "system is capable of ..."."""
+    text = item.sentence.text
+    before = list(re.finditer(r"[\w’'-]+", text[:start]))[-3:]
+    for word in reversed(before):
+        if re.search(r"[,;:.!?“”\"()]", text[word.end():start]):
+            break  # not across punctuation: that is another phrase
+        if word.group().lower() in DETERMINERS:
+            return Span(item.sentence, word.start(), end)
+    return Span(item.sentence, start, end)
 
 
 def decided(llm: LLM, question: str, evidence: EvidenceSet) -> Draft:
     """A yes or no from the model, explained by the sentence that decides it: the one
     retrieval ranks first, which is also what the reader was shown while the model read."""
+    if evidence.top is None:
+        return Draft(kinds.YES_NO)
+    return with_verdict(*reader.verdict(llm, question, evidence), question, evidence)
+
+
+def with_verdict(p_yes: float, answering: float, question: str, evidence: EvidenceSet) -> Draft:
     item = evidence.top
     draft = Draft(kinds.YES_NO, chosen=item)
     if item is None:
         return draft
-    p_yes, answering = reader.verdict(llm, question, evidence)
     draft.features.update(verdict_margin=abs(p_yes - 0.5) * 2, verdict_mass=answering)
     if UNSETTLED.search(item.sentence.text) and ASKS_IF_SETTLED.search(question):
         draft.verdict = "not-decided"

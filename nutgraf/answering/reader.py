@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..llm.base import LLM, Completion, Message, Stream, option_logprobs
+from ..llm.base import (LLM, MAX_TOP_LOGPROBS, Completion, Message, Stream, complete_all,
+                        option_logprobs, options_in)
 from . import kinds
 from .evidence import EvidenceSet
 
@@ -61,7 +62,7 @@ class Task:
 
 TASKS = {
     kinds.PHRASE: Task(PHRASE_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 40),
-    kinds.EXPLANATION: Task(EXPLANATION_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 70),
+    kinds.EXPLANATION: Task(EXPLANATION_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 50),
     kinds.LIST: Task(LIST_TASK, 'root ::= item ("\\n" item){0,7}\nitem ::= number ": " phrase\n' + NUMBER + WORDS, 120),
 }
 LINE = re.compile(r"^\s*\[?(\d{1,3})\]?\s*[:.)\-]\s*(.+?)\s*$")
@@ -136,8 +137,29 @@ def verdict(llm: LLM, question: str, evidence: EvidenceSet) -> tuple[float, floa
     model gave to either (little: it wanted to say something else)."""
     odds = option_logprobs(llm, messages_for(evidence, YES_NO_TASK, question), ["yes", "no"],
                            prefix=numbered_sentences(evidence))
+    return _yes_share(odds)
+
+
+def _yes_share(odds: dict[str, float]) -> tuple[float, float]:
     yes, no = math.exp(odds["yes"]), math.exp(odds["no"])
     return (yes / (yes + no) if yes + no > 0 else 0.5), yes + no
+
+
+def readings(llm: LLM, task: str, asked: list[tuple[str, EvidenceSet]]) -> list[Reading]:
+    """Readings of several questions on the same evidence, decoded side by side."""
+    spec = TASKS[task]
+    prompts = [messages_for(evidence, spec.text, question) for question, evidence in asked]
+    completions = complete_all(llm, prompts, prefix=numbered_sentences(asked[0][1]), max_tokens=spec.max_tokens,
+                               stop=["\n\n"], grammar=spec.grammar, top_logprobs=TOP_LOGPROBS)
+    return [interpret(completion) for completion in completions]
+
+
+def verdicts(llm: LLM, asked: list[tuple[str, EvidenceSet]]) -> list[tuple[float, float]]:
+    """:func:`verdict` for several yes-or-no questions on the same evidence, side by side."""
+    prompts = [messages_for(evidence, YES_NO_TASK, question) for question, evidence in asked]
+    completions = complete_all(llm, prompts, prefix=numbered_sentences(asked[0][1]), max_tokens=1,
+                               top_logprobs=MAX_TOP_LOGPROBS)
+    return [_yes_share(options_in(completion, ["yes", "no"])) for completion in completions]
 
 
 def interpret(completion: Completion) -> Reading:

@@ -67,13 +67,15 @@ def validate_question(question: str) -> str:
     return " ".join(question.split())
 
 
-def open_request(question: str, scope: Scope, conversation_id: str | None, store: Store) -> Request:
-    """The request for ``question``: validated, its articles and conversation loaded."""
+def open_request(question: str, scope: Scope, conversation_id: str | None, store: Store,
+                 loaded: dict[str, Article] | None = None) -> Request:
+    """The request for ``question``: validated, its articles and conversation loaded (or
+    taken from ``loaded``, the articles of an earlier request on the same scope)."""
     started = time.perf_counter()
     question = validate_question(question)
     ids = scope.article_ids or []
-    articles: dict[str, Article] = {}
-    for article_id in ids:
+    articles: dict[str, Article] = dict(loaded) if loaded is not None else {}
+    for article_id in ids if loaded is None else ():
         if len(ids) <= MAX_LOADED_ARTICLES:
             article = store.get_article(article_id)
             if article is not None:

@@ -82,6 +82,11 @@ def bullet_items(sentences: list[Sentence], intro: int) -> list[Span]:
     return items
 
 
+def is_list_item(sentences: list[Sentence], index: int) -> bool:
+    intro = list_intro(sentences, index)
+    return intro is not None and intro != index
+
+
 def list_intro(sentences: list[Sentence], index: int) -> int | None:
     """The sentence introducing the list that sentence ``index`` is in or introduces."""
     position = index

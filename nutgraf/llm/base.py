@@ -138,6 +138,11 @@ def option_logprobs(llm: LLM, messages: list[Message], options: list[str],
     The values are not renormalised: their sum says how much the model wanted any option.
     """
     completion = llm.complete(messages, max_tokens=1, top_logprobs=MAX_TOP_LOGPROBS, prefix=prefix)
+    return options_in(completion, options)
+
+
+def options_in(completion: Completion, options: list[str]) -> dict[str, float]:
+    """:func:`option_logprobs` read off a one-token completion made with ``MAX_TOP_LOGPROBS``."""
     if not completion.tokens:
         return {option: -math.inf for option in options}
     first = completion.tokens[0]

@@ -208,20 +208,23 @@ class LlamaCppModel:
         encoded = [self._prompt(messages, prefix) for messages in prompts]
         shared = min(length for _, length in encoded)
         first = encoded[0][0]
-        needed = shared + sum(len(t) - shared + max_tokens for t, _ in encoded)
+        # The prompts share the prefix, and usually the task after it: all of that is read once.
+        common = min(min(common_prefix(first, tokens) for tokens, _ in encoded), min(len(t) for t, _ in encoded) - 1)
+        needed = common + sum(len(t) - common + max_tokens for t, _ in encoded)
         if shared < MIN_SAVED_TOKENS or needed > self.context_length:
             return [self._single(messages, max_tokens, stop, grammar, top_logprobs, prefix) for messages in prompts]
+        samplers = [_fresh_sampler(self._vocab, grammar) if grammar else None for _ in encoded]
         held, spared = self._restore_prefix(LIVE, first, shared)
-        self._seqs.keep(LIVE, min(held, shared))
-        runs, replies, samplers = [], [], []
-        for number, (tokens, _) in enumerate(encoded, start=1):
-            self._seqs.fork(LIVE, number, shared)
-            # The first prompt pays for reading the prefix; the others share it.
-            runs.append(_Run(prompt_tokens=len(tokens), cached_prompt_tokens=spared if number == 1 else shared))
-            replies.append(_Reply(stop, top_logprobs))
-            samplers.append(_fresh_sampler(self._vocab, grammar) if grammar else None)
+        self._seqs.keep(LIVE, min(held, common))
+        self._seqs.feed(LIVE, first[len(self._seqs.tokens[LIVE]):common], logits=False)
+        # The first prompt pays for reading what they share; the others reuse it.
+        runs = [_Run(prompt_tokens=len(tokens), cached_prompt_tokens=spared if number == 0 else common)
+                for number, (tokens, _) in enumerate(encoded)]
+        replies = [_Reply(stop, top_logprobs) for _ in encoded]
         try:
-            positions = self._seqs.feed_many({n: t[shared:] for n, (t, _) in enumerate(encoded, start=1)})
+            for number in range(1, len(encoded) + 1):
+                self._seqs.fork(LIVE, number, common)
+            positions = self._seqs.feed_many({n: t[common:] for n, (t, _) in enumerate(encoded, start=1)})
             prompt_seconds = time.perf_counter() - started
             active = list(range(len(encoded)))
             for step in range(min(self._budget(len(t), max_tokens) for t, _ in encoded)):

@@ -52,7 +52,7 @@ class RelatedPools:
         while True:
             article_id = self._queue.get()
             try:
-                self.nutgraf.related_service.warm(article_id)
+                self.nutgraf.related_service.prepare(article_id)
             except NutgrafError as error:  # the request that asks next reports it
                 log.warning("related questions for %s: %s", article_id, error)
             except Exception:
