@@ -42,6 +42,7 @@ from nutgraf.eval import datasets, metrics  # noqa: E402
 from nutgraf.eval.datasets import EvalSet  # noqa: E402
 from nutgraf.eval.runner import cache_db, ingest_corpus  # noqa: E402
 from nutgraf.records import Scope  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 CALIBRATION_FILE = ROOT / "nutgraf" / "answering" / "calibration.json"
@@ -59,7 +60,9 @@ def sample(evalset: EvalSet, count: int, name: str) -> EvalSet:
     items: list = []
     for offset in range(step):  # every step-th article first; others fill up when those run short
         for group in groups[offset::step]:
-            items += group[:PER_STORY][: count - len(items)]
+            # Spread over the article's questions too: SQuAD lists the unanswerable ones last.
+            spread = group[::max(1, len(group) // PER_STORY)][:PER_STORY]
+            items += spread[: count - len(items)]
         if len(items) >= count:
             break
     return EvalSet(f"{name}-calibration-{count}", items, evalset.archive)
@@ -212,23 +215,24 @@ def report(name: str, judge: calibration.Calibration, rows: list[dict], features
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["llm", "extractive"], default="llm")
-    parser.add_argument("--model", default="qwen2.5-1.5b")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--squad", type=int, default=160)
     parser.add_argument("--newsqa", type=int, default=50)
     parser.add_argument("--rgb", type=int, default=60)
-    parser.add_argument("--refit", action="store_true", help="fit again on the rows kept from the last run")
+    parser.add_argument("--refit", action="store_true",
+                        help="fit again on the rows kept from the last run (sets given 0 keep their rows too)")
     args = parser.parse_args()
     model = "none" if args.mode == "extractive" else args.model
-    rows_file = OUT / f"calibration-rows-{args.mode}.jsonl"
     OUT.mkdir(parents=True, exist_ok=True)
-    if args.refit:
-        rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
-    else:
-        rows = []
+    rows = []
+    for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
+        rows_file = OUT / f"calibration-rows-{args.mode}-{name}.jsonl"
+        if args.refit or not count:
+            if rows_file.exists():
+                rows += [json.loads(line) for line in rows_file.read_text().splitlines()]
+            continue
         with rows_file.open("w") as sink:
-            for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
-                if count:
-                    rows += collect(model, name, sample(datasets.load(name, "tune"), count, name), sink)
+            rows += collect(model, name, sample(datasets.load(name, "tune"), count, name), sink)
 
     judges = fit_llm(rows) if args.mode == "llm" else fit_extractive(rows)
     data = json.loads(CALIBRATION_FILE.read_text())

@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .answering.pipeline import Answerer
 from .errors import InputError, NotFound
 from .llm.base import LLM
 from .ingest.options import IngestOptions
+from .jobs import PREPARE, Worker
 from .ingest.pipeline import Ingester, IngestOutcome
 from .related.service import RelatedQuestions
 from .records import Answer, Article, ArticleSummary, Document, Feedback, Scope
@@ -154,10 +155,32 @@ class Nutgraf:
 
     def related(self, article_id: str, *, after: str | None = None, conversation_id: str | None = None,
                 limit: int = 8) -> dict:
-        """``{"article_id", "questions": [{"question", "answer_preview", "citations", ...}]}``:
-        questions the article answers, spread over it; after a question, follow-ups that do
-        not repeat what was asked. Computed on first request, then cached with the article."""
+        """The article's explore panel: ``{"article_id", "key_points": [{"text", "citations"}],
+        "questions": [{"question", "answer_preview", "kind", "citations", "bridge", ...}]}``:
+        three cited key points, then questions the article answers, spread over it; after a
+        question, follow-ups that do not repeat what was asked. Made when the article is
+        prepared (see :meth:`prepare`), or here on first request, then kept with the article."""
         return self.related_service.for_article(article_id, after, conversation_id, limit)
+
+    # -- preparing articles for their readers
+
+    def prepare(self, article_id: str) -> int:
+        """Read the article once with the model (what was read is kept for every later
+        question) and make its explore panel; returns how many checked questions it holds."""
+        return self.related_service.prepare(article_id)
+
+    def queue_preparation(self, article_ids: Iterable[str]) -> int:
+        """Queue articles to be prepared by the next free worker (``nutgraf prepare``, a
+        server, :meth:`work`); returns how many were queued."""
+        return self.store.enqueue(PREPARE, list(article_ids))
+
+    def preparation_queue(self) -> dict[str, int]:
+        """Preparation jobs by state: queued, running, done, failed."""
+        return self.store.job_counts(PREPARE)
+
+    def work(self, done: Callable[[str], None] | None = None) -> int:
+        """Prepare queued articles until none is left; ``done`` hears of each. How many."""
+        return Worker(self).drain(done)
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:

@@ -12,6 +12,7 @@ import click
 from .errors import NutgrafError
 from .eval.cli import eval_group
 from .ingest.options import IngestOptions
+from .records import Scope
 from .settings import help_text
 
 
@@ -31,6 +32,10 @@ def reports_errors(command):
             sys.exit(1)
 
     return wrapper
+
+
+def _model_option(command):
+    return click.option("--model", "-m", help=help_text("model"))(command)
 
 
 def json_option(command):
@@ -102,17 +107,26 @@ def _nutgraf(ctx: click.Context, **options):
 @click.option("--no-feed-links", is_flag=True,
               help="For feed entries without full text, keep the summary instead of fetching the page.")
 @click.option("--no-embed", is_flag=True, help="Skip sentence vectors (add them later with reindex).")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--no-prepare", is_flag=True,
+              help="Only queue the articles' preparation (reading by the model, explore panel) "
+                   "for a server or `nutgraf prepare`, instead of doing it now.")
+@_model_option
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @json_option
 @click.pass_context
 @reports_errors
 def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_feed_links, no_embed,
-           no_progress, as_json):
+           no_prepare, model, no_progress, as_json):
     """Ingest articles from HTML, text, Markdown, JSON/JSONL files, URLs or RSS/Atom feeds.
 
     Prints one line per article: its id, what happened (added, updated, unchanged) and its
     title. Each input that fails gets one line on stderr; the others are still ingested and
     the exit status is 1. Ingesting the same article again keeps its id.
+
+    Then each new or changed article is prepared for its readers: the language model reads
+    it once (later questions start from what it read) and its explore panel is made. That
+    takes tens of seconds an article on a CPU; --no-prepare leaves it to a running server or
+    to `nutgraf prepare`.
 
     \b
     Examples:
@@ -126,7 +140,7 @@ def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_fee
     options = IngestOptions(max_bytes=max_bytes, timeout=timeout, max_redirects=max_redirects,
                             allow_private=allow_private, fetch_feed_links=not no_feed_links)
     expanded = expand_inputs(list(inputs))
-    nutgraf = _nutgraf(ctx, embed=not no_embed)
+    nutgraf = _nutgraf(ctx, embed=not no_embed, model=model)
     outcomes = []
     bar = tqdm(total=len(expanded), unit="article", disable=no_progress or len(expanded) < 2,
                file=sys.stderr, leave=False)
@@ -137,10 +151,24 @@ def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_fee
             bar.update(1)
             if not as_json:
                 bar.write(_outcome_line(outcome), file=sys.stderr if outcome.failed else sys.stdout)
+    stored = [o.article_id for o in outcomes if not o.failed]
+    waiting = [i for i in stored if not nutgraf.related_service.is_ready(i)]
+    nutgraf.queue_preparation(waiting)
+    if not no_prepare:
+        _prepare(nutgraf, len(waiting), no_progress)
     if as_json:
         _dump([o.to_dict() for o in outcomes])
     if any(o.failed for o in outcomes):
         sys.exit(1)
+
+
+def _prepare(nutgraf, count: int, no_progress: bool) -> None:
+    """Work the preparation queue (these articles and any others waiting) with a progress bar."""
+    from tqdm import tqdm
+
+    with tqdm(total=count, unit="article", desc="preparing", disable=no_progress or not count,
+              file=sys.stderr, leave=False) as bar:
+        nutgraf.work(done=lambda _: bar.update(1))
 
 
 def _outcome_line(outcome) -> str:
@@ -242,8 +270,69 @@ def reindex(ctx, force):
     click.echo(f"Re-embedded {count} article{'s' if count != 1 else ''}.")
 
 
-def _model_option(command):
-    return click.option("--model", "-m", help=help_text("model"))(command)
+@cli.command()
+@click.option("--article", "article_ids", multiple=True, metavar="ID", help="Prepare this article (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Prepare every article not prepared yet.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Prepare the articles published on or after this day.")
+@click.option("--again", is_flag=True, help="Prepare the chosen articles even when they are prepared.")
+@_model_option
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@json_option
+@click.pass_context
+@reports_errors
+def prepare(ctx, article_ids, everything, since, again, model, no_progress, as_json):
+    """Prepare articles for their readers: the model reads each once and its explore panel
+    (key points, checked questions) is made, so that readers' first questions answer in
+    about a second and the panel is there when the page opens.
+
+    The work goes through the shared queue: a running server's worker (or another
+    `nutgraf prepare`) takes part in it, and an article is never prepared twice at once.
+
+    \b
+    Examples:
+      nutgraf prepare --all
+      nutgraf prepare --since 2025-10-01
+      nutgraf prepare --article 3f2a9c0d1b7e --again
+    """
+    if not (article_ids or everything or since):
+        raise click.UsageError("say which articles: --article ID, --all or --since DATE")
+    nutgraf = _nutgraf(ctx, embed=False, model=model)
+    chosen = list(article_ids) or nutgraf.store.article_ids(Scope(published_from=since))
+    for article_id in article_ids:
+        nutgraf.article(article_id)  # an unknown id is an error before anything is queued
+    if not again:
+        chosen = [i for i in chosen if not nutgraf.related_service.is_ready(i)]
+    nutgraf.queue_preparation(chosen)
+    _prepare(nutgraf, len(chosen), no_progress)
+    counts = nutgraf.preparation_queue()
+    if as_json:
+        _dump({"queued": len(chosen), "queue": counts})
+        return
+    click.echo(f"Prepared {len(chosen)} article{'s' if len(chosen) != 1 else ''}; "
+               f"the queue holds {counts.get('queued', 0)} waiting, {counts.get('failed', 0)} failed.")
+
+
+@cli.command()
+@click.option("--clear", is_flag=True, help="Delete every kept article state.")
+@json_option
+@reports_errors
+def cache(clear, as_json):
+    """Show (or clear) the article states a local model keeps: what it read of each article,
+    so later questions, processes and servers skip reading it again. Least recently used
+    states go first when the cap is reached (NUTGRAF_STATE_CACHE_MB)."""
+    from .llm.states import default_store
+
+    store = default_store()
+    removed = store.clear() if clear else 0
+    usage = store.usage()
+    if as_json:
+        _dump({"directory": str(usage.directory) if usage.directory else None, "files": usage.files,
+               "bytes": usage.bytes, "capacity_bytes": usage.capacity, "removed": removed})
+        return
+    if clear:
+        click.echo(f"Removed {removed} kept article state{'s' if removed != 1 else ''}.")
+    click.echo(f"{usage.files} article states, {usage.bytes / 2**20:,.1f} MB of "
+               f"{usage.capacity / 2**20:,.0f} MB, in {usage.directory or 'memory only'}")
 
 
 @cli.command()

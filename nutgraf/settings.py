@@ -83,8 +83,11 @@ class Settings(BaseSettings):
     related_wait: float = Field(3.0, ge=0, description=(
         "Seconds a related-questions request waits for questions being worked out."))
     related_on_ingest: bool = Field(True, description=(
-        "Work out an article's related questions as soon as it is ingested over HTTP (0: when "
-        "its first reader asks)."))
+        "Prepare an article (model reading, explore panel) as soon as it is ingested over HTTP "
+        "(0: when its first reader asks)."))
+    prepare_worker: bool = Field(True, description=(
+        "Run a worker on the shared preparation queue in each server process (0: leave it to "
+        "other servers or `nutgraf prepare`)."))
     gc_interval: float = Field(3600, gt=0, description="Seconds between the server's expiry runs.")
 
     # -- PostgreSQL

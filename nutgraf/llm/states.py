@@ -22,6 +22,7 @@ import os
 import struct
 import tempfile
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ class StateStore:
             log.warning("discarding unusable saved state %s", path.name)
             path.unlink(missing_ok=True)
             return None
-        os.utime(path)  # recently used: evicted last
+        _touch(path)  # recently used: evicted last
         self._remember(key, state)
         return state
 
@@ -108,6 +109,7 @@ class StateStore:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
             handle.write(payload)
         os.replace(handle.name, path)  # readers see the whole file or none
+        _touch(path)
         self._evict()
 
     def usage(self) -> Usage:
@@ -155,6 +157,15 @@ class StateStore:
                 break
             path.unlink(missing_ok=True)
             total -= size
+
+
+def _touch(path: Path) -> None:
+    """Mark a file used now, to the nanosecond (the file system's own clock is coarser)."""
+    now = time.time_ns()
+    try:
+        os.utime(path, ns=(now, now))
+    except OSError:
+        pass  # removed meanwhile by another process
 
 
 def _encode(key: str, tokens: np.ndarray, state: bytes) -> bytes:

@@ -11,7 +11,7 @@ import logging
 from contextlib import asynccontextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from . import pages, routes
 from .errors import install_error_handlers
 from .limits import BodyLimit, RateLimit
 from ..settings import Settings, current
-from .related import RelatedPools
+from .preparation import Preparation
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, nutgraf: Nutgraf | None = None)
                   redoc_url=None)
     app.state.settings = settings
     app.state.nutgraf = nutgraf or Nutgraf(settings=settings)
-    app.state.related = RelatedPools(app.state.nutgraf)
+    app.state.preparation = Preparation(app.state.nutgraf, settings.prepare_worker)
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(pages.router)
@@ -66,8 +66,12 @@ def app_from_env() -> FastAPI:
     return create_app(current())
 
 
-def healthz() -> dict:
-    return {"status": "ok", "version": _version()}
+def healthz(request: Request) -> dict:
+    """Up, its version, and the preparation queue: articles waiting, being prepared, done
+    and failed, and whether this process runs a worker on it."""
+    app = request.app
+    return {"status": "ok", "version": _version(), "preparation": {
+        "queue": app.state.nutgraf.preparation_queue(), "worker": app.state.preparation.working}}
 
 
 @asynccontextmanager
@@ -75,10 +79,12 @@ async def _lifespan(app: FastAPI):
     nutgraf: Nutgraf = app.state.nutgraf
     await run_in_threadpool(_warm_up, nutgraf)
     expiry = asyncio.create_task(_expire_conversations(nutgraf, app.state.settings.gc_interval))
+    app.state.preparation.start()
     yield
     expiry.cancel()
     with suppress(asyncio.CancelledError):
         await expiry  # an expiry run in progress finishes before the store closes
+    await run_in_threadpool(app.state.preparation.stop)
     nutgraf.close()
 
 

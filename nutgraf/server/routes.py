@@ -123,13 +123,15 @@ def related(request: Request, response: Response, article_id: str = Query(max_le
                                       description="The question just asked, for follow-ups."),
             conversation_id: str | None = Query(None, max_length=64),
             limit: int = Query(8, ge=1, le=20)) -> dict:
-    """Questions the article answers: `{"questions": [{"question", "answer_preview", "citations"}]}`.
+    """The article's explore panel: `{"key_points": [{"text", "citations"}], "questions":
+    [{"question", "answer_preview", "kind", "citations", "bridge", ...}]}`.
 
-    They are worked out once per article. While that is still going on (it can take minutes
-    with a language model) the answer is `{"questions": [], "pending": true}`: ask again later.
+    It is made once per article when the article is prepared (after ingest). Until then the
+    answer is `{"key_points": [], "questions": [], "pending": true}` and the article is
+    prepared in the background: ask again shortly.
     """
-    if not request.app.state.related.ready(article_id, request.app.state.settings.related_wait):
-        return {"article_id": article_id, "questions": [], "pending": True}
+    if not request.app.state.preparation.ready(article_id, request.app.state.settings.related_wait):
+        return {"article_id": article_id, "key_points": [], "questions": [], "pending": True}
     result = nutgraf(request).related(article_id, after=after, conversation_id=conversation_id, limit=limit)
     if after is None and conversation_id is None:
         # The same for every reader of the article: browsers and CDNs may keep it briefly.
@@ -177,7 +179,7 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
 
     Needs an admin key. Each article gets a result (added, updated, unchanged or failed);
     when none succeeds the answer is a 400 error. The related questions of every added or
-    updated article are then worked out in the background.
+    updated article are then prepared in the background (read by the model, explore panel).
     """
     ng = nutgraf(request)
     if isinstance(payload, dict) and "url" in payload and not any(payload.get(f) for f in TEXT_FIELDS):
@@ -188,10 +190,8 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
         first = next((o.error for o in outcomes if o.error), "nothing to ingest")
         raise InputError(f"nothing was ingested: {first}")
     if request.app.state.settings.related_on_ingest:
-        for outcome in outcomes:
-            if outcome.status in ("added", "updated"):
-                # Readers arrive soon after publication: have their related questions ready.
-                request.app.state.related.schedule(outcome.article_id)
+        # Readers arrive soon after publication: have the articles prepared for them.
+        ng.queue_preparation([o.article_id for o in outcomes if o.status in ("added", "updated")])
     return {"results": [o.to_dict() for o in outcomes]}
 
 

@@ -93,6 +93,28 @@ class Store(Protocol):
     def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
         """Feedback received at or after ``since``, newest first."""
 
+    # -- jobs: work to do per article, shared by every process on the store (see nutgraf.jobs)
+
+    def enqueue(self, kind: str, article_ids: list[str]) -> int:
+        """Queue a job of ``kind`` for each article (again, when it is done; once more after
+        it finishes, when it is running: the article changed meanwhile)."""
+
+    def claim(self, kind: str, worker: str, stale_after: float, max_attempts: int) -> str | None:
+        """Atomically take the oldest queued job, or one whose worker has sent no heartbeat
+        for ``stale_after`` seconds (it died); None when there is none. A job taken
+        ``max_attempts`` times without finishing fails instead."""
+
+    def heartbeat(self, kind: str, article_id: str, worker: str) -> bool:
+        """Say the job is still being worked on; False when it is no longer this worker's."""
+
+    def finish(self, kind: str, article_id: str, worker: str, error: str | None = None) -> None: ...
+
+    def job_state(self, kind: str, article_id: str) -> str | None:
+        """The state of the article's job of ``kind``, or None when it has none."""
+
+    def job_counts(self, kind: str) -> dict[str, int]:
+        """Jobs of ``kind`` by state: queued, running, done, failed."""
+
     def close(self) -> None: ...
 
 

@@ -133,6 +133,17 @@ MIGRATIONS = [
         FROM cache WHERE namespace = 'feedback' ORDER BY seq;
     DELETE FROM cache WHERE namespace IN ('conversation', 'feedback');
     """,
+    # 3: work to do per article (preparing it for readers), shared by every server
+    """
+    CREATE TABLE jobs (
+        kind text NOT NULL, article_id text NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        state text NOT NULL, again boolean NOT NULL DEFAULT false, worker text,
+        attempts integer NOT NULL DEFAULT 0, queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        started_at timestamptz, heartbeat_at timestamptz, finished_at timestamptz, error text,
+        PRIMARY KEY (kind, article_id)
+    );
+    CREATE INDEX jobs_waiting ON jobs (kind, state, queued_at);
+    """,
 ]
 
 # BM25 as SQLite's FTS5 computes it (k1 = 1.2, b = 0.75), over the tsvector column. Each
@@ -505,6 +516,59 @@ class PostgresStore:
                 (conversation_id, position, turn.question, turn.answer, Jsonb(turn.article_ids), Jsonb(turn.people),
                  turn.resolved))
         return position
+
+    # -- jobs
+
+    def enqueue(self, kind: str, article_ids: list[str]) -> int:
+        with self._transaction() as db:
+            for article_id in article_ids:
+                db.execute(
+                    "INSERT INTO jobs (kind, article_id, state) VALUES (%s, %s, 'queued')"
+                    " ON CONFLICT (kind, article_id) DO UPDATE SET"
+                    " again = (jobs.state = 'running'),"
+                    " attempts = CASE WHEN jobs.state = 'running' THEN jobs.attempts ELSE 0 END,"
+                    " state = CASE WHEN jobs.state = 'running' THEN jobs.state ELSE 'queued' END,"
+                    " queued_at = clock_timestamp(), error = NULL", (kind, article_id))
+        return len(article_ids)
+
+    def claim(self, kind: str, worker: str, stale_after: float, max_attempts: int) -> str | None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET state = 'failed', error = 'stopped without finishing, too often',"
+                       " finished_at = clock_timestamp() WHERE kind = %s AND state = 'running'"
+                       " AND heartbeat_at < clock_timestamp() - make_interval(secs => %s) AND attempts >= %s",
+                       (kind, stale_after, max_attempts))
+            # SKIP LOCKED: workers on other servers pass over a job being claimed, never wait on it.
+            row = db.execute(
+                "UPDATE jobs SET state = 'running', worker = %s, started_at = clock_timestamp(),"
+                " heartbeat_at = clock_timestamp(), attempts = attempts + 1, again = false"
+                " WHERE (kind, article_id) = (SELECT kind, article_id FROM jobs WHERE kind = %s AND"
+                " (state = 'queued' OR (state = 'running' AND heartbeat_at < clock_timestamp()"
+                " - make_interval(secs => %s))) ORDER BY queued_at, article_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " RETURNING article_id", (worker, kind, stale_after)).fetchone()
+        return row[0] if row else None
+
+    def heartbeat(self, kind: str, article_id: str, worker: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE jobs SET heartbeat_at = clock_timestamp() WHERE kind = %s"
+                              " AND article_id = %s AND worker = %s AND state = 'running'",
+                              (kind, article_id, worker)).rowcount > 0
+
+    def finish(self, kind: str, article_id: str, worker: str, error: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET state = CASE WHEN again THEN 'queued' WHEN %s::text IS NULL THEN 'done'"
+                       " ELSE 'failed' END, again = false, error = %s, finished_at = clock_timestamp()"
+                       " WHERE kind = %s AND article_id = %s AND worker = %s AND state = 'running'",
+                       (error, error, kind, article_id, worker))
+
+    def job_state(self, kind: str, article_id: str) -> str | None:
+        with self._connection() as db:
+            row = db.execute("SELECT state FROM jobs WHERE kind = %s AND article_id = %s", (kind, article_id)).fetchone()
+        return row[0] if row else None
+
+    def job_counts(self, kind: str) -> dict[str, int]:
+        with self._connection() as db:
+            rows = db.execute("SELECT state, count(*) FROM jobs WHERE kind = %s GROUP BY state", (kind,)).fetchall()
+        return {state: count for state, count in rows}
 
     def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
         with self._connection() as db:

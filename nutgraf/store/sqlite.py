@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -119,6 +119,17 @@ MIGRATIONS = [
         FROM cache WHERE namespace = 'feedback';
     DELETE FROM cache WHERE namespace IN ('conversation', 'feedback');
     """,
+    # 3: work to do per article (preparing it for readers), shared by every process
+    """
+    CREATE TABLE jobs (
+        kind TEXT NOT NULL, article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        state TEXT NOT NULL, again INTEGER NOT NULL DEFAULT 0, worker TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0, queued_at TEXT NOT NULL, started_at TEXT,
+        heartbeat_at TEXT, finished_at TEXT, error TEXT,
+        PRIMARY KEY (kind, article_id)
+    );
+    CREATE INDEX jobs_waiting ON jobs (kind, state, queued_at);
+    """,
 ]
 
 EMBEDDING_DTYPE = np.float32
@@ -131,6 +142,11 @@ def _now() -> str:
 def _utc(moment: datetime) -> str:
     """The one text form of a time here, so that comparing texts compares times."""
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _moment(moment: datetime | None = None) -> str:
+    """A time to the millisecond, for jobs: their heartbeats are seconds apart."""
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _vector_blob(vector: np.ndarray) -> bytes:
@@ -432,6 +448,59 @@ class SQLiteStore:
                 (conversation_id, position, now, turn.question, turn.answer, json.dumps(turn.article_ids),
                  json.dumps(turn.people), turn.resolved))
         return position
+
+    # -- jobs
+
+    def enqueue(self, kind: str, article_ids: list[str]) -> int:
+        now = _moment()
+        with self._transaction() as db:
+            for article_id in article_ids:
+                db.execute(
+                    "INSERT INTO jobs (kind, article_id, state, queued_at) VALUES (?, ?, 'queued', ?)"
+                    " ON CONFLICT (kind, article_id) DO UPDATE SET"
+                    " again = (state = 'running'), attempts = CASE WHEN state = 'running' THEN attempts ELSE 0 END,"
+                    " state = CASE WHEN state = 'running' THEN state ELSE 'queued' END,"
+                    " queued_at = excluded.queued_at, error = NULL", (kind, article_id, now))
+        return len(article_ids)
+
+    def claim(self, kind: str, worker: str, stale_after: float, max_attempts: int) -> str | None:
+        now = datetime.now(timezone.utc)
+        stale = _moment(now - timedelta(seconds=stale_after))
+        with self._transaction() as db:  # BEGIN IMMEDIATE: one claimer at a time, in every process
+            db.execute("UPDATE jobs SET state = 'failed', error = 'stopped without finishing, too often',"
+                       " finished_at = ? WHERE kind = ? AND state = 'running' AND heartbeat_at < ?"
+                       " AND attempts >= ?", (_moment(now), kind, stale, max_attempts))
+            row = db.execute(
+                "SELECT article_id FROM jobs WHERE kind = ? AND (state = 'queued' OR"
+                " (state = 'running' AND heartbeat_at < ?)) ORDER BY queued_at, article_id LIMIT 1",
+                (kind, stale)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?,"
+                       " attempts = attempts + 1, again = 0 WHERE kind = ? AND article_id = ?",
+                       (worker, _moment(now), _moment(now), kind, row[0]))
+            return row[0]
+
+    def heartbeat(self, kind: str, article_id: str, worker: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE jobs SET heartbeat_at = ? WHERE kind = ? AND article_id = ?"
+                              " AND worker = ? AND state = 'running'",
+                              (_moment(), kind, article_id, worker)).rowcount > 0
+
+    def finish(self, kind: str, article_id: str, worker: str, error: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET state = CASE WHEN again THEN 'queued' WHEN ? IS NULL THEN 'done'"
+                       " ELSE 'failed' END, again = 0, error = ?, finished_at = ? WHERE kind = ?"
+                       " AND article_id = ? AND worker = ? AND state = 'running'",
+                       (error, error, _moment(), kind, article_id, worker))
+
+    def job_state(self, kind: str, article_id: str) -> str | None:
+        row = self._db.execute("SELECT state FROM jobs WHERE kind = ? AND article_id = ?", (kind, article_id)).fetchone()
+        return row[0] if row else None
+
+    def job_counts(self, kind: str) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, count(*) FROM jobs WHERE kind = ? GROUP BY state", (kind,))
+        return {state: count for state, count in rows}
 
     def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
         rows = self._db.execute(

@@ -67,13 +67,16 @@ def test_related_questions_still_being_worked_out_are_pending(tmp_path):
     with app_server(settings) as base, httpx.Client(base_url=base, timeout=60) as client:
         article_id = client.post("/v1/articles", json=fixture_documents()[0], headers=ADMIN).json()["results"][0]["id"]
         first = client.get("/v1/related", params={"article_id": article_id})
-        assert first.json() == {"article_id": article_id, "questions": [], "pending": True}
+        assert first.json() == {"article_id": article_id, "key_points": [], "questions": [], "pending": True}
         assert "cache-control" not in first.headers
         deadline = time.monotonic() + 120
         while (later := client.get("/v1/related", params={"article_id": article_id})).json().get("pending"):
             assert time.monotonic() < deadline, "related questions were never worked out"
             time.sleep(0.1)
         assert later.status_code == 200 and isinstance(later.json()["questions"], list)
+        assert len(later.json()["key_points"]) == 3
+        health = client.get("/healthz").json()["preparation"]
+        assert health["worker"] and health["queue"] == {"done": 1}
         assert later.headers["cache-control"] == "public, max-age=60"
         assert client.get("/v1/related", params={"article_id": "000000000000"}).status_code == 404
 
