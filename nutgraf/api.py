@@ -167,7 +167,22 @@ class Nutgraf:
     def prepare(self, article_id: str) -> int:
         """Read the article once with the model (what was read is kept for every later
         question) and make its explore panel; returns how many checked questions it holds."""
+        self.read_ahead(article_id)
         return self.related_service.prepare(article_id)
+
+    def read_ahead(self, article_id: str) -> bool:
+        """Have the model read the article before any question about it (the first part of
+        :meth:`prepare`); False when there is nothing to read it with, or it is too long to
+        be read whole."""
+        from .answering.evidence import article_opening
+        from .answering.reader import read_ahead
+
+        llm = self.answerer.llm
+        evidence = article_opening(self.article(article_id))
+        if llm is None or not evidence.whole_article:
+            return False
+        read_ahead(llm, evidence)
+        return True
 
     def queue_preparation(self, article_ids: Iterable[str]) -> int:
         """Queue articles to be prepared by the next free worker (``nutgraf prepare``, a

@@ -13,11 +13,11 @@ articles=(nutgraf/samples/*.md)
 if [ -f ../shared/samples/budapest-summit.txt ]; then
   articles+=(../shared/samples/budapest-summit.txt)
 fi
-.venv/bin/nutgraf ingest --no-progress "${articles[@]}"
+# The first run prepares each article (the model reads it once and its explore panel is
+# made): about half a minute an article on 2 cores. Later runs find them prepared.
+.venv/bin/nutgraf ingest "${articles[@]}"
 
 echo
 echo "nutgraf demo site: http://$HOST:$PORT/  (API docs at /docs; Ctrl-C stops it)"
-echo "Each article's related questions are worked out the first time it is opened, in the"
-echo "background; on a CPU that takes a few minutes, and the page shows them when ready."
 echo
 exec .venv/bin/nutgraf serve --host "$HOST" --port "$PORT"

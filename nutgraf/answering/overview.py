@@ -2,9 +2,11 @@
 bullets of the explore panel.
 
 Three sentences from different parts of the story: the lede, which news writing makes the
-summary of the story, then the most central sentence of each later part (closest to the
-article's mean sentence vector), so the bullets cover the story instead of rewording its
-opening. Each bullet is the sentence itself without the connective that tied it to the one
+summary of the story, then the most central sentence (closest to the article's mean
+sentence vector) of the rest of its first half and of its second half, so the bullets cover
+the story instead of rewording its opening. (Thirds instead of halves scored 2.6 ROUGE-1
+points lower against CNN/DailyMail's highlights on the tune split: stories put the most in
+their first half.) Each bullet is the sentence itself without the connective that tied it to the one
 before, so every word of it stands in the cited sentence.
 """
 
@@ -33,9 +35,10 @@ def key_points(article: Article, count: int = KEY_POINTS) -> list[Span]:
     if len(candidates) <= count:
         return [strip_bullet(s) for s in candidates]
     centrality = _centrality(article, candidates)
-    parts = np.array_split(np.arange(len(candidates)), count)
+    half = max(2, len(candidates) // 2)
+    parts = [range(1, half)] + [list(part) for part in np.array_split(np.arange(half, len(candidates)), count - 2)]
     chosen: list[int] = [0]  # the lede
-    for part in parts[1:]:
+    for part in parts:
         ranked = sorted((int(i) for i in part), key=lambda i: -centrality[i])
         pick = next((i for i in ranked if not _repeats(article, candidates, i, chosen)), None)
         if pick is not None:

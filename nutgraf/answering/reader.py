@@ -120,6 +120,12 @@ def read_stream(llm: LLM, kind: str, question: str, evidence: EvidenceSet,
                       prefix=numbered_sentences(evidence))
 
 
+def read_ahead(llm: LLM, evidence: EvidenceSet) -> Completion:
+    """Have the model read the evidence before any question: a backend that keeps states
+    keeps what it read, and every later question about it starts from there."""
+    return llm.complete(messages_for(evidence, PHRASE_TASK), max_tokens=1, prefix=numbered_sentences(evidence))
+
+
 def read(llm: LLM, kind: str, question: str, evidence: EvidenceSet) -> Reading:
     """The same reading, not streamed."""
     return interpret(read_stream(llm, kind, question, evidence).drain() or completion_of(llm, kind, question, evidence))

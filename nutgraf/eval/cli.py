@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,13 @@ def eval_group() -> None:
               help="Write one JSON line per question here.")
 @click.option("--model", "-m", help=help_text("model"))
 @click.option("--rebuild", is_flag=True, help="Ingest the articles again instead of reusing the cached database.")
+@click.option("--no-read-ahead", is_flag=True,
+              help="Do not have the model read each article before its questions (as preparing at ingest "
+                   "does); question latencies then include reading the article.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics summary as JSON.")
 def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | None, predictions: Path,
-       model: str, rebuild: bool, no_progress: bool, as_json: bool) -> None:
+       model: str, rebuild: bool, no_read_ahead: bool, no_progress: bool, as_json: bool) -> None:
     """Ask every question of a data set and score the answers.
 
     The articles are ingested once into a database in the user cache dir and reused by
@@ -47,14 +51,15 @@ def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | Non
       nutgraf eval qa --data my-questions.json --predictions out.jsonl --json
     """
     try:
-        summary = _evaluate(dataset, split, data_file, limit, predictions, model, rebuild, not no_progress)
+        summary = _evaluate(dataset, split, data_file, limit, predictions, model, rebuild, not no_progress,
+                            not no_read_ahead)
     except NutgrafError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
 
 
 def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: int | None,
-              predictions: Path, model: str, rebuild: bool, progress: bool) -> dict[str, Any]:
+              predictions: Path, model: str, rebuild: bool, progress: bool, prepare: bool = True) -> dict[str, Any]:
     from ..api import Nutgraf
 
     if (dataset is None) == (data_file is None):
@@ -70,6 +75,7 @@ def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: in
         items, failures = runner.ingest_corpus(nutgraf, evalset, progress=progress)
         for failure in failures:
             click.echo(f"Warning: not ingested: {failure}", err=True)
+        read_ahead = _read_ahead(nutgraf, items, progress) if prepare else None
 
         def answer(question: str, article_ids: list[str] | None):
             return nutgraf.ask(question, article_ids=article_ids)
@@ -78,7 +84,23 @@ def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: in
     finally:
         nutgraf.close()
     return {"dataset": evalset.name, "model": nutgraf.settings.model, "database": str(database), "predictions": str(predictions),
-            "articles_not_ingested": len(failures), **summary}
+            "articles_not_ingested": len(failures), "read_ahead": read_ahead, **summary}
+
+
+def _read_ahead(nutgraf, items, progress: bool) -> dict[str, Any] | None:
+    """Have the model read each article once before the questions, as preparation at ingest
+    does, so that question latencies are those of readers of prepared articles."""
+    import time
+
+    from tqdm import tqdm
+
+    if nutgraf.answerer.llm is None:
+        return None
+    ids = list(dict.fromkeys(i for item in items for i in item.article_ids or []))
+    started, read = time.perf_counter(), 0
+    for article_id in tqdm(ids, desc="read ahead", unit="article", disable=not progress, file=sys.stderr):
+        read += nutgraf.read_ahead(article_id)
+    return {"articles": read, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def format_summary(summary: dict[str, Any]) -> str:

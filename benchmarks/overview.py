@@ -1,0 +1,82 @@
+"""Key points (the overview answer, the explore panel's "In short") on CNN/DailyMail articles,
+scored against their reference highlights, beside the lead-3 baseline from the same script.
+
+    .venv/bin/python benchmarks/overview.py --split report
+    .venv/bin/python benchmarks/overview.py --split tune --show 5
+
+ROUGE-1/2/L F1 (Google's rouge-score, with stemming), the way See et al. (2017) report
+lead-3 at 40.3 / 17.7 / 36.6 on the whole test split. No language model is used: the key
+points are sentences of the article. Rows go to benchmarks/out/overview-<split>.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nutgraf import Nutgraf  # noqa: E402
+from nutgraf.answering.overview import bullet_text, key_points  # noqa: E402
+from nutgraf.eval.datasets import detokenize_ptb, eval_dir  # noqa: E402
+from nutgraf.records import Document  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+SPLITS = {"tune": slice(0, 100), "report": slice(100, 200)}
+
+
+def pairs(split: str) -> list[tuple[str, str]]:
+    folder = eval_dir() / "cnndm"
+    articles = (folder / "articles.txt").read_text(encoding="utf-8").splitlines()
+    highlights = (folder / "highlights.txt").read_text(encoding="utf-8").splitlines()
+    return list(zip(articles, highlights))[SPLITS[split]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=list(SPLITS), default="report")
+    parser.add_argument("--show", type=int, default=0, help="print this many articles' bullets")
+    args = parser.parse_args()
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError:
+        raise SystemExit("needs rouge-score: .venv/bin/pip install -e '.[bench]'") from None
+    try:
+        data = pairs(args.split)
+    except Exception as error:  # the evaluation folder is absent
+        print(f"skipped: {error}")
+        return
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    totals = {"nutgraf": [0.0, 0.0, 0.0], "lead-3": [0.0, 0.0, 0.0]}
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder, (OUT / f"overview-{args.split}.jsonl").open("w") as sink:
+        nutgraf = Nutgraf(str(Path(folder) / "cnndm.db"), model="none")
+        for number, (text, highlights) in enumerate(data):
+            [outcome] = nutgraf.ingest_documents([Document(text=text, origin=f"cnndm#{number}")])
+            article = nutgraf.article(outcome.article_id)
+            reference = detokenize_ptb(highlights)
+            ours = [bullet_text(span) for span in key_points(article)]
+            lead = [s.text for s in article.sentences[:3]]
+            row = {"line": number + SPLITS[args.split].start + 1, "key_points": ours,
+                   "cited": [span.sentence.index for span in key_points(article)]}
+            for name, summary in (("nutgraf", ours), ("lead-3", lead)):
+                scores = scorer.score(reference, "\n".join(summary))
+                values = [scores[key].fmeasure for key in ("rouge1", "rouge2", "rougeL")]
+                totals[name] = [t + v for t, v in zip(totals[name], values)]
+                row[name] = [round(v, 4) for v in values]
+            sink.write(json.dumps(row) + "\n")
+            if number < args.show:
+                print(f"\n#{row['line']} reference: {reference}")
+                for bullet, index in zip(ours, row["cited"]):
+                    print(f"  [{index}] {bullet}")
+    print(f"\nCNN/DailyMail {args.split}, {len(data)} articles, ROUGE F1 x 100 (1 / 2 / L):")
+    for name, values in totals.items():
+        print(f"  {name:8} " + " / ".join(f"{100 * v / len(data):.1f}" for v in values))
+
+
+if __name__ == "__main__":
+    main()
