@@ -1,14 +1,16 @@
-"""End-to-end answer latency: time to first token and total, cold and warm, and peak memory.
+"""Answer latency for readers of prepared articles: the first question in a fresh process,
+later questions in a warm one, the first streamed event, and what preparing cost.
 
-    .venv/bin/python benchmarks/answer_latency.py --model qwen2.5-1.5b
+    NUTGRAF_LLM_THREADS=2 .venv/bin/python benchmarks/answer_latency.py --stories 8
     .venv/bin/python benchmarks/answer_latency.py --model qwen2.5-0.5b
-    .venv/bin/python benchmarks/answer_latency.py --model smollm2-135m
 
-One process per model (so that peak memory is that model's). Questions go through
-``Nutgraf.ask_stream``, as the server's streaming endpoint does, in the default
-configuration. "Cold" is the first question about an article (the sample article and a few
-CNN stories, each read for the first time); "warm" is every later question about the sample
-article. The time to first token is the time to the first event the stream yields.
+The sample article and some CNN stories are ingested and read ahead once (what preparing
+does at ingest; its time is reported). Then each article gets its first question in a
+process of its own, as a command-line `nutgraf ask` or a newly started server worker would:
+the model is loaded (timed apart), and the question is asked through ``Nutgraf.ask_stream``
+as the server's streaming endpoint does; "first event" is the evidence event, "total" the
+final answer. Last, one process asks the sample article the warm questions in a row. Rows
+go to benchmarks/out/answer-latency-<model>.json.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,16 +41,33 @@ WARM_QUESTIONS = [
     "How long did the phone call last?",
     "Who will Trump host at the White House today?",
     "What weapons does Ukraine want from the United States?",
-    "What did the Kremlin say about sending Tomahawks?",
+    "How did the Kremlin react to the idea of sending Tomahawks?",
     "Who is preparing for the summit in Budapest?",
-    "How did Trump describe the call with Putin?",
+    "Is the Budapest summit confirmed?",
     "What issues remain unresolved?",
     "What did Zelensky say about Hamas?",
     "How many Russian soldiers have died?",
     "Where did Trump post about the call?",
-    "What does the Washington Post report?",
+    "Why does Ukraine want Tomahawk missiles?",
 ]
-COLD_OPENING = "What is this article about?"
+FIRST_QUESTION = "Who is involved, and what happened?"
+# One process per first question, as `nutgraf ask` is: it prints what it measured.
+FRESH_PROCESS = """
+import json, sys, time
+started = time.perf_counter()
+from nutgraf import Nutgraf
+nutgraf = Nutgraf(sys.argv[1], model=sys.argv[2])
+nutgraf.answerer.llm  # the model loaded, as a server worker has it before its first reader
+loaded = time.perf_counter()
+first = None
+for event in nutgraf.ask_stream(sys.argv[4], article_id=sys.argv[3]):
+    first = first or time.perf_counter()
+    answer = event.get("answer")
+done = time.perf_counter()
+print(json.dumps({"import_and_load_s": round(loaded - started, 3), "first_event_s": round(first - loaded, 3),
+                  "total_s": round(done - loaded, 3), "process_s": round(done - started, 3),
+                  "answer": answer.answer, "kind": answer.kind, "grade": answer.grade}))
+"""
 
 
 def timed(nutgraf: Nutgraf, question: str, article_id: str) -> dict:
@@ -55,45 +75,55 @@ def timed(nutgraf: Nutgraf, question: str, article_id: str) -> dict:
     first = None
     for event in nutgraf.ask_stream(question, article_id=article_id):
         first = first or time.perf_counter()
-        if event["type"] == "answer":
-            answer = event["answer"]
-    total = time.perf_counter() - started
-    return {"question": question, "first_token_s": round(first - started, 3), "total_s": round(total, 3),
-            "answerable": answer.answerable, "answer": answer.answer}
+        answer = event.get("answer")
+    return {"question": question, "first_event_s": round(first - started, 3),
+            "total_s": round(time.perf_counter() - started, 3), "answer": answer.answer, "grade": answer.grade}
 
 
 def percentiles(values: list[float]) -> dict:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered), 2), "p95": round(p95, 2), "n": len(ordered)}
+    return {"p50": round(statistics.median(ordered), 3), "p95": round(p95, 3), "n": len(ordered)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--cold-stories", type=int, default=4, help="CNN stories asked about once each")
+    parser.add_argument("--stories", type=int, default=8, help="CNN stories besides the sample article")
     args = parser.parse_args()
     if not SAMPLE.exists():
         print(f"skipped: {SAMPLE} is absent")
         return
-    stories = cnn_documents(args.cold_stories) if STORIES.exists() and args.cold_stories else []
+    stories = cnn_documents(args.stories) if STORIES.exists() and args.stories else []
     with tempfile.TemporaryDirectory() as folder:
-        nutgraf = Nutgraf(Path(folder) / "latency.db", model=args.model)
+        db = str(Path(folder) / "latency.db")
+        nutgraf = Nutgraf(db, model=args.model)
         [sample] = nutgraf.ingest_documents([Document(text=SAMPLE.read_text(encoding="utf-8"),
                                                       origin="budapest-summit.txt")])
-        others = [o.article_id for o in nutgraf.ingest_documents(stories)]
-        nutgraf.answerer.llm  # load the model before the clock starts
-        cold = [timed(nutgraf, WARM_QUESTIONS[0], sample.article_id)]
-        cold += [timed(nutgraf, COLD_OPENING, article_id) for article_id in others]
-        warm = [timed(nutgraf, question, sample.article_id) for question in WARM_QUESTIONS[1:]]
+        ids = [sample.article_id] + [o.article_id for o in nutgraf.ingest_documents(stories)]
+        nutgraf.answerer.llm  # loaded before any clock starts
+        reading = []
+        for article_id in ids:
+            started = time.perf_counter()
+            nutgraf.read_ahead(article_id)
+            reading.append(round(time.perf_counter() - started, 2))
+        nutgraf.close()
+        fresh = []
+        for article_id in ids:
+            result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, db, args.model, article_id, FIRST_QUESTION],
+                                    capture_output=True, text=True, check=True)
+            fresh.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        warm_nutgraf = Nutgraf(db, model=args.model)
+        warm_nutgraf.answerer.llm
+        warm = [timed(warm_nutgraf, question, sample.article_id) for question in WARM_QUESTIONS]
     result = {
         "model": args.model,
-        "cold": {"first_token_s": percentiles([r["first_token_s"] for r in cold]),
-                 "total_s": percentiles([r["total_s"] for r in cold])},
-        "warm": {"first_token_s": percentiles([r["first_token_s"] for r in warm]),
-                 "total_s": percentiles([r["total_s"] for r in warm])},
+        "read_ahead_s": percentiles(reading),
+        "fresh_process": {key: percentiles([r[key] for r in fresh])
+                          for key in ("import_and_load_s", "first_event_s", "total_s", "process_s")},
+        "warm": {key: percentiles([r[key] for r in warm]) for key in ("first_event_s", "total_s")},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "rows": {"cold": cold, "warm": warm},
+        "rows": {"read_ahead_s": reading, "fresh": fresh, "warm": warm},
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"answer-latency-{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")

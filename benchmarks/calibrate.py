@@ -18,7 +18,7 @@ never right. Then:
 The answer thresholds maximise the mean per-set score over all rows together (abstaining on
 an unanswerable question scores 1, answering scores the answer's F1); the evidence
 threshold maximises balanced accuracy. A "closest" band is the lowest confidence from which
-the sentences shown are more often right than wrong. Rows go to benchmarks/out/.
+the sentences shown are right more often than wrong, bin by bin. Rows go to benchmarks/out/.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -68,19 +69,39 @@ def sample(evalset: EvalSet, count: int, name: str) -> EvalSet:
     return EvalSet(f"{name}-calibration-{count}", items, evalset.archive)
 
 
+def boolq_with_strangers(count: int) -> EvalSet:
+    """BoolQ tune questions, half asked of their own passage and half of another page's: a
+    yes/no question the article does not answer, for the verdict's answer-or-abstain fit."""
+    items = datasets.load("boolq", "tune").items
+    chosen = items[:: max(1, len(items) // count)][:count]
+    mixed = []
+    for number, item in enumerate(chosen):
+        if number % 2:
+            stranger = next(other for other in items[number * 7 % len(items):] + items
+                            if other.documents[0].title != item.documents[0].title)
+            item = replace(item, id=item.id + "-stranger", documents=stranger.documents, answerable=False,
+                           answers=[], kind="stranger")
+        mixed.append(item)
+    return EvalSet(f"boolq-calibration-{count}", mixed)
+
+
 def holds_gold(item, text: str) -> float:
     if not item.answerable or not text:
         return 0.0
     if item.scoring == "rgb":
         return float(metrics.contains_answer(text, item.parts))
+    if item.scoring == "boolq":
+        return 1.0  # an answerable yes/no question is decided somewhere in its passage
     normalized = metrics.normalize_answer(text)
     return float(any(metrics.normalize_answer(gold) in normalized for gold in item.answers))
 
 
 def answer_score(item, answer: str | None) -> float:
-    """How right an answer is: F1 for SQuAD-style sets, containment for RGB."""
+    """How right an answer is: F1 for SQuAD-style sets, containment for RGB, the verdict for BoolQ."""
     if not item.answerable or not answer:
         return 0.0
+    if item.scoring == "boolq":
+        return float(metrics.verdict_of(answer) == item.answers[0])
     if item.scoring == "rgb":
         return float(metrics.contains_answer(answer, item.parts))
     return metrics.squad_scores(answer, item.answers)[1]
@@ -162,14 +183,19 @@ def balanced_threshold(confidences: list[float], labels: list[float]) -> float:
     return max((step / 100 for step in range(5, 96)), key=accuracy)
 
 
-def closest_band(confidences: list[float], labels: list[float], below: float) -> float | None:
-    """The lowest confidence under ``below`` from which the sentences are right more often than not."""
-    shown = sorted(((c, y) for c, y in zip(confidences, labels) if c < below), reverse=True)
-    band, right = None, 0.0
-    for count, (value, label) in enumerate(shown, start=1):
-        right += label
-        if right / count > 0.5:
-            band = round(value, 3)
+def closest_band(confidences: list[float], labels: list[float], below: float, width: float = 0.1) -> float | None:
+    """The lowest confidence under ``below`` from which, in every bin of ``width`` up to
+    ``below``, the sentences shown are right more often than wrong: below it, the sentence
+    that comes closest is more likely not to hold the answer, and is not offered as such."""
+    band = None
+    edge = below
+    while edge > 0:
+        start = max(0.0, edge - width)
+        inside = [y for c, y in zip(confidences, labels) if start <= c < edge]
+        if inside and sum(inside) / len(inside) <= 0.5:
+            break
+        band = round(start, 3) if inside else band
+        edge = start
     return band
 
 
@@ -189,7 +215,13 @@ def fit_llm(rows: list[dict]) -> dict[str, calibration.Calibration]:
     sentence.closest = closest_band(sentence_confidence, [r["sentence_ok"] for r in read if r["features"]],
                                     sentence.threshold)
     evidence.closest = closest_band(evidence_confidence, [r["top_ok"] for r in with_top], evidence.threshold)
-    return {"phrase": phrase, "sentence": sentence, "evidence": evidence}
+    judges = {"phrase": phrase, "sentence": sentence, "evidence": evidence}
+    decided = [r for r in rows if r["kind"] == "yes-no" and r["features"] and "verdict_mass" in r["features"]]
+    if decided:
+        verdict = fitted("verdict", decided, lambda r: r["features"], lambda r: int(r["score"] >= 0.5))
+        (verdict.threshold,), _ = answer_thresholds(decided, [verdict], lambda r: 0)
+        judges["verdict"] = verdict
+    return judges
 
 
 def fit_extractive(rows: list[dict]) -> dict[str, calibration.Calibration]:
@@ -219,20 +251,23 @@ def main() -> None:
     parser.add_argument("--squad", type=int, default=160)
     parser.add_argument("--newsqa", type=int, default=50)
     parser.add_argument("--rgb", type=int, default=60)
+    parser.add_argument("--boolq", type=int, default=0, help="yes/no questions, half of them on a stranger's passage")
     parser.add_argument("--refit", action="store_true",
                         help="fit again on the rows kept from the last run (sets given 0 keep their rows too)")
     args = parser.parse_args()
     model = "none" if args.mode == "extractive" else args.model
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
+    for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb), ("boolq", args.boolq)):
         rows_file = OUT / f"calibration-rows-{args.mode}-{name}.jsonl"
         if args.refit or not count:
             if rows_file.exists():
                 rows += [json.loads(line) for line in rows_file.read_text().splitlines()]
             continue
+        questions = boolq_with_strangers(count) if name == "boolq" else \
+            sample(datasets.load(name, "tune"), count, name)
         with rows_file.open("w") as sink:
-            rows += collect(model, name, sample(datasets.load(name, "tune"), count, name), sink)
+            rows += collect(model, name, questions, sink)
 
     judges = fit_llm(rows) if args.mode == "llm" else fit_extractive(rows)
     data = json.loads(CALIBRATION_FILE.read_text())
@@ -241,6 +276,8 @@ def main() -> None:
     print(f"{len(rows)} tune questions")
     read = [r for r in rows if r["read"]]
     fitted_on = {"phrase": ([r for r in read if r["kind"] in PHRASE_KINDS], lambda r: float(r["score"] >= 0.5)),
+                 "verdict": ([r for r in rows if r["kind"] == "yes-no" and r["features"]
+                              and "verdict_mass" in r["features"]], lambda r: float(r["score"] >= 0.5)),
                  "sentence": (read, lambda r: r["sentence_ok"]), "evidence": (rows, lambda r: r["top_ok"]),
                  "extractive": (rows, lambda r: r["sentence_ok"])}
     for name, judge in judges.items():

@@ -1,23 +1,25 @@
-"""Related questions on the sample article and CNN stories: answerability, distinctness,
-coverage and time to have them ready after ingest.
+"""The explore panel on NewsQA's stories: how many of the questions people asked about a story
+its shown questions cover, what kinds they are, whether they answer again, and how long
+preparing an article takes.
 
-    .venv/bin/python benchmarks/related.py --stories 50 [--model qwen2.5-1.5b] [--resume]
+    .venv/bin/python benchmarks/related.py --split tune --stories 30      # chooses the cosine
+    .venv/bin/python benchmarks/related.py --split report --stories 60 --cosine 0.8
+    .venv/bin/python benchmarks/related.py --sample                       # the sample article
 
-Each article is ingested into a fresh SQLite store, its related questions are computed
-(the time from the end of ingest until they are ready is the figure reported), and every
-shown question is then asked again through ``Nutgraf.ask``:
-- answerability: the share of shown questions answered with a citation;
-- distinctness: the highest cosine between two shown questions (MiniLM);
-- coverage: the share of the article's paragraphs cited by a shown question (the CNN
-  stories carry no paragraph breaks, so for every article the share of its fifths, by
-  sentence position, is reported too).
+NewsQA's questions were written by people who saw only a story's headline and highlights:
+what readers wonder about it. A human question counts as covered when one of the story's
+shown questions (up to 8, its own, not bridges) cites the sentence that holds the human
+question's answer, or is within ``--cosine`` of it (MiniLM). On the tune split the script
+prints, for each cosine, how often pairs that close share their answer sentence, which is
+how the threshold is chosen. Every shown question is then asked again through
+``Nutgraf.ask``: answered (graded "answer") with a citation, or not. Rows go to
+benchmarks/out/related-<split>.jsonl as they come (``--resume`` carries on).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import tempfile
@@ -30,114 +32,142 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest import STORIES, cnn_documents  # noqa: E402
-
 from nutgraf import Nutgraf  # noqa: E402
+from nutgraf.eval import datasets, metrics  # noqa: E402
 from nutgraf.records import Document  # noqa: E402
 from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "samples" / "budapest-summit.txt"
 OUT = ROOT / "benchmarks" / "out"
-PARTS = 5
+FACTOID = {"phrase", "who-is", "when"}  # the rest (why, how, what next, quotes, lists) is not
 
 
-def measure(nutgraf: Nutgraf, document: Document) -> dict:
+def stories(split: str, count: int) -> list[tuple[Document, list]]:
+    """The split's stories with their human questions, those with the most questions first
+    (in order of appearance among equals)."""
+    by_story: dict[int, tuple[Document, list]] = {}
+    for item in datasets.load("newsqa", split).items:
+        document = item.documents[0]
+        by_story.setdefault(id(document), (document, []))[1].append(item)
+    ranked = sorted(by_story.values(), key=lambda pair: -len(pair[1]))
+    return ranked[:count]
+
+
+def answer_sentence(article, answer: str) -> int | None:
+    wanted = metrics.normalize_answer(answer)
+    for sentence in article.sentences:
+        if wanted and wanted in metrics.normalize_answer(sentence.text):
+            return sentence.index
+    return None
+
+
+def measure(nutgraf: Nutgraf, document: Document, humans: list) -> dict:
     [outcome] = nutgraf.ingest_documents([document])
-    article = nutgraf.article(outcome.article_id)
     started = time.perf_counter()
-    questions = nutgraf.related(article.id)["questions"]
-    ready = time.perf_counter() - started
-    cached_started = time.perf_counter()
-    nutgraf.related(article.id)
-    cached = time.perf_counter() - cached_started
-    shown = [q for q in questions if q.get("article_id", article.id) == article.id]
-    answered = 0
-    for item in shown:
-        answer = nutgraf.ask(item["question"], article_id=article.id)
-        answered += bool(answer.answerable and answer.citations)
-    cited = {c["sentence_index"] for q in shown for c in q["citations"]}
-    paragraphs = {s.paragraph for s in article.sentences}
-    vectors = nutgraf.retriever.embedder.embed([q["question"] for q in shown]) if len(shown) > 1 else None
-    return {
-        "origin": document.origin, "sentences": len(article.sentences),
-        "shown": len(shown), "answered": answered,
-        "max_cosine": _max_cosine(vectors),
-        "paragraphs": len(paragraphs),
-        "paragraphs_cited": len({article.sentences[i].paragraph for i in cited}),
-        "parts_cited": len({i * PARTS // len(article.sentences) for i in cited}),
-        "ready_seconds": round(ready, 2), "cached_ms": round(cached * 1000, 1),
-        "questions": [{"question": q["question"], "answer_preview": q["answer_preview"],
-                       "kind": q["kind"]} for q in shown],
-    }
+    nutgraf.prepare(outcome.article_id)
+    prepared = time.perf_counter() - started
+    article = nutgraf.article(outcome.article_id)
+    panel = nutgraf.related(outcome.article_id)
+    shown = [q for q in panel["questions"] if not q["bridge"]]
+    again = [nutgraf.ask(q["question"], article_id=article.id) for q in shown]
+    embedder = nutgraf.retriever.embedder
+    human_vectors = embedder.embed([h.question for h in humans])
+    shown_vectors = embedder.embed([q["question"] for q in shown]) if shown else np.zeros((0, 384))
+    pairs = []
+    for human, vector in zip(humans, human_vectors):
+        gold = answer_sentence(article, human.answers[0])
+        for question, shown_vector in zip(shown, shown_vectors):
+            pairs.append({"human": human.question, "shown": question["question"],
+                          "cosine": round(float(vector @ shown_vector), 4),
+                          "same_sentence": gold is not None and gold == question["citations"][0]["sentence_index"]})
+    return {"article_id": article.id, "sentences": len(article.sentences), "prepare_seconds": round(prepared, 2),
+            "key_points": panel["key_points"], "humans": [h.question for h in humans],
+            "shown": [{"question": q["question"], "kind": q["kind"], "preview": q["answer_preview"],
+                       "cited": q["citations"][0]["sentence_index"],
+                       "answers_again": a.grade == "answer" and bool(a.citations)} for q, a in zip(shown, again)],
+            "pairs": pairs}
 
 
-def _max_cosine(vectors: np.ndarray | None) -> float | None:
-    if vectors is None:
-        return None
-    similarity = vectors @ vectors.T
-    np.fill_diagonal(similarity, -1.0)
-    return round(float(similarity.max()), 3)
+def covered(row: dict, cosine: float) -> int:
+    return sum(any(p["same_sentence"] or p["cosine"] >= cosine for p in row["pairs"] if p["human"] == human)
+               for human in row["humans"])
 
 
-def summarize(rows: list[dict]) -> dict:
-    shown = sum(r["shown"] for r in rows)
-    cosines = [r["max_cosine"] for r in rows if r["max_cosine"] is not None]
-    return {
-        "articles": len(rows),
-        "shown_mean": round(shown / len(rows), 2),
-        "with_5_or_more": sum(r["shown"] >= 5 for r in rows),
-        "answerability": round(sum(r["answered"] for r in rows) / max(1, shown), 3),
-        "max_cosine_highest": max(cosines, default=None),
-        "max_cosine_mean": round(statistics.mean(cosines), 3) if cosines else None,
-        "paragraph_coverage": round(statistics.mean(r["paragraphs_cited"] / r["paragraphs"] for r in rows), 3),
-        "fifths_coverage": round(statistics.mean(r["parts_cited"] / PARTS for r in rows), 3),
-        "ready_seconds_p50": round(statistics.median(r["ready_seconds"] for r in rows), 1),
-        "ready_seconds_max": max(r["ready_seconds"] for r in rows),
-        "cached_ms_p50": round(statistics.median(r["cached_ms"] for r in rows), 1),
-    }
+def report(rows: list[dict], cosine: float) -> None:
+    humans = sum(len(r["humans"]) for r in rows)
+    shown = [q for r in rows for q in r["shown"]]
+    print(f"{len(rows)} stories, {humans} human questions, {len(shown)} shown questions "
+          f"({len(shown) / max(1, len(rows)):.1f} a story)")
+    by_sentence = sum(covered(r, 2.0) for r in rows)
+    print(f"coverage: {sum(covered(r, cosine) for r in rows) / humans:.1%} at cosine {cosine} "
+          f"({by_sentence / humans:.1%} by answer sentence alone)")
+    print(f"not factoid: {sum(q['kind'] not in FACTOID for q in shown) / max(1, len(shown)):.1%}; "
+          f"kinds {dict((k, sum(q['kind'] == k for q in shown)) for k in sorted({q['kind'] for q in shown}))}")
+    print(f"answered again with a citation: {sum(q['answers_again'] for q in shown) / max(1, len(shown)):.1%}")
+    seconds = [r["prepare_seconds"] for r in rows]
+    print(f"prepare: p50 {statistics.median(seconds):.1f} s, max {max(seconds):.1f} s")
 
 
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+def cosine_table(rows: list[dict]) -> None:
+    """For each cosine: pairs at least that close, and the share of them that share their
+    answer sentence (the threshold is where a match is more often the same question)."""
+    pairs = [p for r in rows for p in r["pairs"]]
+    print("| cosine at least | pairs | share with the same answer sentence |\n|---|---|---|")
+    for cosine in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+        close = [p for p in pairs if p["cosine"] >= cosine]
+        share = sum(p["same_sentence"] for p in close) / len(close) if close else float("nan")
+        print(f"| {cosine} | {len(close)} | {share:.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stories", type=int, default=50, help="CNN stories after the sample article")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help='a packaged model, a GGUF path or "none"')
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the articles already measured in out/related-MODEL.jsonl")
+    parser.add_argument("--split", choices=datasets.SPLITS, default="report")
+    parser.add_argument("--stories", type=int, default=60)
+    parser.add_argument("--cosine", type=float, default=0.8)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--sample", action="store_true", help="print the sample article's panel")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        nutgraf = Nutgraf(str(Path(folder) / "related.db"), model=args.model)
+        if args.sample:
+            return sample(nutgraf)
+        try:
+            chosen = stories(args.split, args.stories)
+        except Exception as error:  # the evaluation folder is absent
+            print(f"skipped: {error}")
+            return
+        OUT.mkdir(exist_ok=True)
+        out = OUT / f"related-{args.split}.jsonl"
+        rows = [json.loads(line) for line in out.read_text().splitlines()] if args.resume and out.exists() else []
+        with out.open("a" if args.resume else "w") as sink:
+            for document, humans in tqdm(chosen[len(rows):], desc="stories", file=sys.stderr):
+                row = measure(nutgraf, document, humans)
+                rows.append(row)
+                sink.write(json.dumps(row) + "\n")
+                sink.flush()
+    report(rows, args.cosine)
+    if args.split == "tune":
+        cosine_table(rows)
+
+
+def sample(nutgraf: Nutgraf) -> None:
     if not SAMPLE.exists():
         print(f"skipped: {SAMPLE} is absent")
         return
-    documents = [Document(text=SAMPLE.read_text(encoding="utf-8"), origin="budapest-summit.txt")]
-    if args.stories and STORIES.exists():
-        documents += cnn_documents(args.stories)
-    elif args.stories:
-        print(f"{STORIES} is absent: the sample article only")
-    rows_file = OUT / f"related-{args.model}.jsonl"
-    rows = _rows(rows_file) if args.resume else []
-    done = {row["origin"] for row in rows}
-    OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, rows_file.open("a" if args.resume else "w") as out:
-        todo = [d for d in documents if d.origin not in done]
-        for n, document in enumerate(tqdm(todo, desc="articles", unit="article", file=sys.stderr)):
-            # A fresh store per article: no other article's pool to borrow from, and every
-            # article starts cold, as it does right after its ingest.
-            nutgraf = Nutgraf(Path(folder) / f"{n}.db", model=args.model)
-            rows.append(measure(nutgraf, document))
-            out.write(json.dumps(rows[-1]) + "\n")
-            out.flush()  # an interrupted run keeps what it measured
-    order = {d.origin: n for n, d in enumerate(documents)}
-    rows = sorted((r for r in rows if r["origin"] in order), key=lambda r: order[r["origin"]])
-    result = {"model": args.model, "sample": summarize(rows[:1]),
-              "stories": summarize(rows[1:]) if len(rows) > 1 else None,
-              # of this process, so only when it measured articles itself
-              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024) if todo else None,
-              "rows": rows}
-    (OUT / f"related-{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
+    [outcome] = nutgraf.ingest([str(SAMPLE)])
+    started = time.perf_counter()
+    nutgraf.prepare(outcome.article_id)
+    print(f"prepared in {time.perf_counter() - started:.1f} s")
+    panel = nutgraf.related(outcome.article_id)
+    print("In short:")
+    for point in panel["key_points"]:
+        print(f"- {point['text']} [{point['citations'][0]['sentence_index']}]")
+    print("Questions:")
+    for item in panel["questions"]:
+        again = nutgraf.ask(item["question"], article_id=outcome.article_id)
+        print(f"- {item['question']} ({item['kind']}) → {item['answer_preview']} "
+              f"[{item['citations'][0]['sentence_index']}]{'' if again.grade == 'answer' else ' (NOT ANSWERED AGAIN)'}")
 
 
 if __name__ == "__main__":

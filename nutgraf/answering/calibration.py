@@ -40,8 +40,11 @@ class Calibration:
 # What each calibration predicts, fitted on the tune splits by benchmarks/calibrate.py:
 # "phrase": the model's short answer is right; "sentence": the sentence the model chose holds
 # the answer (for explanations and lists, and the "closest" band); "evidence": the sentence
-# retrieval ranks first holds it (for yes/no verdicts); "extractive": the same, without a model.
-MODES = ("phrase", "sentence", "evidence", "extractive")
+# retrieval ranks first holds it (the "closest" band of answers without a sentence of the
+# model's choosing); "verdict": a yes/no answer is right (fitted with yes/no questions asked
+# of their own passage and of a stranger's); "extractive": the best sentence holds the
+# answer, without a model.
+MODES = ("phrase", "sentence", "evidence", "verdict", "extractive")
 
 
 def load(mode: str) -> Calibration:

@@ -7,8 +7,9 @@ Three grades instead of answer-or-nothing:
 - **none**: the article does not say (with the sentence that comes closest quoted, so the
   reader sees what it does say).
 Short answers (phrase, when, who-is) are judged by the phrase calibration, yes/no answers
-by the evidence calibration (their verdict comes with no sentence of the model's choosing),
-answers of other kinds by the sentence calibration; all are fitted on the tune splits only.
+by the verdict calibration, answers of other kinds by the sentence calibration; the sentence
+offered as the closest by the sentence calibration (or, for a sentence the model did not
+choose, the evidence calibration). All are fitted on the tune splits only.
 """
 
 from __future__ import annotations
@@ -36,17 +37,17 @@ GRADES = ("answer", "closest", "none")
 class Decider:
     def __init__(self, with_model: bool, min_confidence: float | None = None):
         """``min_confidence`` replaces the calibrated thresholds below which it abstains."""
-        names = ("phrase", "sentence", "evidence") if with_model else ("extractive",) * 3
-        self.phrase, self.sentence, self.evidence = (calibration.load(name) for name in names)
+        names = ("phrase", "sentence", "evidence", "verdict") if with_model else ("extractive",) * 4
+        self.phrase, self.sentence, self.evidence, self.verdict = (calibration.load(name) for name in names)
         if min_confidence is not None:
-            for judge in (self.phrase, self.sentence, self.evidence):
+            for judge in (self.phrase, self.sentence, self.evidence, self.verdict):
                 judge.threshold = min_confidence
 
     def judge(self, draft: Draft) -> calibration.Calibration:
         """The calibration that rates ``draft``: by how it was read and what form it takes."""
         if draft.source == "search" or draft.kind in PHRASE_KINDS:
             return self.phrase
-        return self.evidence if draft.kind == kinds.YES_NO else self.sentence
+        return self.verdict if draft.kind == kinds.YES_NO else self.sentence
 
     def signals(self, request: Request, draft: Draft, evidence: EvidenceSet,
                 embedder: Embedder | None) -> dict[str, float]:
@@ -101,7 +102,7 @@ class Decider:
         one the reading settled on or the one retrieval ranks first, whichever rates higher,
         if it reaches its calibration's "closest" band."""
         options = []
-        reading_judge = self.sentence if judge is self.phrase and draft.reading else judge
+        reading_judge = self.sentence if draft.reading else self.evidence
         if reading_judge.closest is not None:
             options.append((reading_judge.confidence(values), draft.chosen, reading_judge))
         top = evidence.top

@@ -21,7 +21,7 @@ def decider(answer_at: float, closest_at: float | None) -> Decider:
     decider = Decider(with_model=False)
     # A single signal: how much of the question the sentence and its neighbours cover.
     calibration = Calibration(["term_coverage"], [10.0], -5.0, answer_at, closest_at)
-    decider.phrase = decider.sentence = decider.evidence = calibration
+    decider.phrase = decider.sentence = decider.evidence = decider.verdict = calibration
     return decider
 
 
