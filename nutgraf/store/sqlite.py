@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..analysis.fingerprint import bands
 from ..errors import StoreError
 from ..records import (
     Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
@@ -77,6 +78,19 @@ MIGRATIONS = [
     );
     CREATE INDEX cache_article ON cache (article_id);
     INSERT INTO meta (key, value) VALUES ('generation', '0');
+    """,
+    # 2: MinHash LSH bands (see analysis/fingerprint.py), cut from the stored signatures
+    """
+    CREATE TABLE signature_bands (
+        band INTEGER NOT NULL, key BLOB NOT NULL,
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        PRIMARY KEY (band, key, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX signature_bands_article ON signature_bands (article_id);
+    WITH RECURSIVE band (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM band WHERE n < 15)
+    INSERT INTO signature_bands (band, key, article_id)
+    SELECT band.n, substr(a.signature, band.n * 32 + 1, 32), a.id FROM articles a, band
+    WHERE length(a.signature) = 512;
     """,
 ]
 
@@ -181,6 +195,9 @@ class SQLiteStore:
             [(a.id, s.index, s.start, s.end, s.paragraph, s.text,
               None if v is None else _vector_blob(v)) for s, v in zip(a.sentences, vectors)],
         )
+        if a.signature is not None:
+            db.executemany("INSERT INTO signature_bands (band, key, article_id) VALUES (?,?,?)",
+                           [(n, key, a.id) for n, key in enumerate(bands(a.signature))])
         db.executemany(
             "INSERT INTO entities (article_id, name, label, mentions) VALUES (?,?,?,?)",
             [(a.id, e.name, e.label, json.dumps([m.__dict__ for m in e.mentions])) for e in a.entities],
@@ -263,11 +280,13 @@ class SQLiteStore:
             (article_id,)).fetchall()
         return [Sentence(*r) for r in rows]
 
-    def signatures(self) -> tuple[list[str], np.ndarray]:
-        rows = self._db.execute("SELECT id, signature FROM articles WHERE signature IS NOT NULL").fetchall()
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.uint64)
-        return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.uint64) for r in rows])
+    def near_duplicate_candidates(self, signature: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        keys = list(enumerate(bands(signature)))
+        rows = self._db.execute(
+            "SELECT id, signature FROM articles WHERE id IN (SELECT article_id FROM signature_bands"
+            f" WHERE {' OR '.join(['(band = ? AND key = ?)'] * len(keys))})",
+            [value for key in keys for value in key]).fetchall()
+        return [(r[0], np.frombuffer(r[1], np.uint64)) for r in rows]
 
     # -- search
 
