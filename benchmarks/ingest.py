@@ -106,12 +106,12 @@ def growth(sizes: list[int], measured_count: int) -> dict:
         store = nutgraf.store
         nutgraf.ingest_documents(fill)
         originals = [store.get_article(i) for i in store.article_ids()]
-        copies = 0
+        copies, stored = 0, len(originals)
         for size in sizes:
-            while len(store.article_ids()) < size:
+            while stored < size:
                 store.put_article(perturbed(originals[copies % len(originals)], copies, rng))
                 copies += 1
-            stored = len(store.article_ids())
+                stored += 1
             nutgraf.ingester.stage_seconds.clear()
             load_before = load_average()
             per_article = []
