@@ -97,7 +97,7 @@ def perturbed(article: Article, number: int, rng: random.Random) -> Article:
 
 
 def growth(sizes: list[int], measured_count: int) -> dict:
-    documents = cnn_documents()
+    documents = list({d.text: d for d in reversed(cnn_documents())}.values())[::-1]  # 991 distinct stories
     measured, fill = documents[-measured_count:], documents[:-measured_count]
     rng = random.Random(7)
     results = []

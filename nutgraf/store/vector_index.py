@@ -43,6 +43,7 @@ EXPANSION_SEARCH = 100  # candidates kept while searching (at least the hits ask
 SAVE_AFTER_CHANGES = 20_000
 SAVE_AFTER_SHARE = 0.05
 FORMAT = 1
+BACKLOG = 1_000  # vectors to add at once
 
 
 @dataclass
@@ -151,7 +152,8 @@ class VectorIndex:
             self._index.remove(present)
         ids, vectors = _rows((row for row in touched if row[1] is not None), self._dimensions)
         if len(ids):
-            self._index.add(ids, vectors, threads=1)
+            # A search waits for this; a large backlog (a batch ingest) uses every core.
+            self._index.add(ids, vectors, threads=1 if len(ids) < BACKLOG else os.cpu_count() or 1)
         self._seq = latest
         self._unsaved += len(touched)
 
