@@ -46,7 +46,7 @@ RESCORED = 100  # candidates re-scored with exact cosines, as the SQLite store d
 K = 10
 CONNECTIVITY = 16  # HNSW links per node (M), the same for every library
 EXPANSION_ADD = 128  # ef_construction
-EXPANSIONS = (32, 64, 128, 256)  # ef_search values tried (at least POOL is used)
+EXPANSIONS = "64,128,256,512,1024"  # ef_search values tried (at least POOL is used)
 LIBRARIES = ("numpy", "usearch-i8", "usearch-f16", "usearch-f32", "hnswlib", "faiss-hnsw", "sqlite-vec")
 NOISE_COSINE = 0.75
 
@@ -95,7 +95,7 @@ def with_copies(real: np.ndarray, total: int) -> np.ndarray:
 # -- one library, in its own process
 
 
-def probe(library: str, size: str) -> dict:
+def probe(library: str, size: str, expansions: list[int]) -> dict:
     data = np.load(data_file(size))
     vectors, queries, exact = data["vectors"], data["queries"], data["exact"]
     rss_before = rss_mib()
@@ -104,7 +104,7 @@ def probe(library: str, size: str) -> dict:
     build_seconds = time.perf_counter() - started
     result = {"library": library, "vectors": len(vectors), "build_seconds": round(build_seconds, 1),
               "rss_added_mib": round(rss_mib() - rss_before), **extra, "runs": []}
-    for expansion in (EXPANSIONS if set_expansion else (None,)):
+    for expansion in (expansions if set_expansion else (None,)):
         if set_expansion:
             set_expansion(max(expansion, POOL))
         search(queries[0])
@@ -211,10 +211,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="real", help="'real' (the CNN sentences) or a vector count")
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
+    parser.add_argument("--expansions", default=EXPANSIONS, help="ef_search values to try")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
-        print(json.dumps(probe(args.probe, args.size)))
+        print(json.dumps(probe(args.probe, args.size, [int(e) for e in args.expansions.split(",")])))
         return
     if not QUESTIONS.exists():
         print(f"skipped: {QUESTIONS} is absent")
@@ -224,7 +225,8 @@ def main() -> None:
     results = json.loads(path.read_text()) if path.exists() else {}
     results["load_average_before"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     for library in args.libraries.split(","):
-        done = subprocess.run([sys.executable, __file__, "--size", args.size, "--probe", library],
+        done = subprocess.run([sys.executable, __file__, "--size", args.size, "--expansions", args.expansions,
+                               "--probe", library],
                               capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{library}: failed\n{done.stderr[-2000:]}", file=sys.stderr)

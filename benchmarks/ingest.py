@@ -180,9 +180,10 @@ def main() -> None:
               " p50 (max) | reading every signature p50 | load average |")
         print("|---|---|---|---|---|---|")
         for row in result["sizes"]:
-            ingest, lookup, scan = row["ingest_ms_per_article"], row["near_duplicate_lookup_ms"], row["every_signature_ms"]
-            print(f"| {row['stored_articles']:,} | {ingest['p50']} ({ingest['mean']}) | {row['stage_ms_per_article']['store']} |"
-                  f" {lookup['p50']} ({lookup['max']}) ms | {scan['p50']} ms | {row['load_average_before']} |")
+            ingest, lookup = row["ingest_ms_per_article"], row["near_duplicate_lookup_ms"]
+            print(f"| {row['stored_articles']:,} | {ingest['p50']} ({ingest['mean']}) |"
+                  f" {row['stage_ms_per_article']['store']} | {lookup['p50']} ({lookup['max']}) ms |"
+                  f" {row['every_signature_ms']['p50']} ms | {row['load_average_before']} |")
         return
     result = throughput(args.limit, not args.no_embed)
     (OUT / "ingest.json").write_text(json.dumps(result, indent=2))

@@ -145,7 +145,8 @@ class Ingester:
     def _build(self, item: _Pending, analysis: Analysis) -> None:
         document = item.document
         if not analysis.sentences:
-            item.outcome = _failed(document, InputError(f"{document.origin or 'document'}: no sentences found in the text"))
+            problem = InputError(f"{document.origin or 'document'}: no sentences found in the text")
+            item.outcome = _failed(document, problem)
             return
         item.article = Article(
             id=item.identifier, text=document.text, title=document.title, url=document.url,

@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 CONNECTIVITY = 16  # HNSW links per node
 EXPANSION_ADD = 128  # candidates considered when linking a new vector
-EXPANSION_SEARCH = 100  # candidates kept while searching (at least the hits asked for)
+# Candidates kept while searching. At a million vectors, 512 brought 95.2% of the exact top 10
+# into the re-scored hits and 1,024 brought 97.7%, in about 4 ms (BENCHMARKS.md).
+EXPANSION_SEARCH = 1024
 # Changes applied in memory before the file is saved again: a save writes the whole index
 # (about 0.5 GB at a million vectors), so it waits for a good share of new work.
 SAVE_AFTER_CHANGES = 20_000
@@ -179,8 +181,9 @@ class VectorIndex:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DELETE FROM vector_changes WHERE seq <= ?", (self._seq,))
-            db.execute("INSERT INTO meta (key, value) VALUES ('vector_changes_pruned', ?) ON CONFLICT (key)"
-                       " DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(self._seq),))
+            db.execute("INSERT INTO meta (key, value) VALUES ('vector_changes_pruned', ?) ON CONFLICT (key) DO UPDATE"
+                       " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                       (str(self._seq),))
         except BaseException:
             db.execute("ROLLBACK")
             raise
