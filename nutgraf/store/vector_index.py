@@ -46,6 +46,7 @@ SAVE_AFTER_CHANGES = 20_000
 SAVE_AFTER_SHARE = 0.05
 FORMAT = 1
 BACKLOG = 1_000  # vectors to add at once
+BUILD_BATCH = 50_000  # stored vectors read at a time when building (75 MB at 384 dimensions)
 
 
 @dataclass
@@ -134,13 +135,13 @@ class VectorIndex:
         return None
 
     def _build(self, db: sqlite3.Connection, latest: int) -> None:
-        ids, vectors = _rows(db.execute("SELECT id, embedding FROM sentences WHERE embedding IS NOT NULL"),
-                             self._dimensions)
-        if len(ids) >= SAVE_AFTER_CHANGES:
-            log.warning("building the vector index for %d sentences", len(ids))
+        log.info("building the vector index %s from the stored vectors", self.sidecar)
         self._index = _new_index(self._dimensions)
-        if len(ids):
-            self._index.add(ids, vectors, threads=os.cpu_count() or 1)
+        rows = db.execute("SELECT id, embedding FROM sentences WHERE embedding IS NOT NULL")
+        while batch := rows.fetchmany(BUILD_BATCH):  # a batch at a time keeps memory to the index
+            ids, vectors = _rows(batch, self._dimensions)
+            if len(ids):
+                self._index.add(ids, vectors, threads=os.cpu_count() or 1)
         self._seq, self._unsaved, self._built = latest, 0, True
 
     def _apply(self, db: sqlite3.Connection, latest: int) -> None:
