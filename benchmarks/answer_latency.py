@@ -29,6 +29,7 @@ from ingest import STORIES, cnn_documents  # noqa: E402
 
 from nutgraf import Nutgraf  # noqa: E402
 from nutgraf.records import Document  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "samples" / "budapest-summit.txt"
 OUT = ROOT / "benchmarks" / "out"
@@ -69,7 +70,7 @@ def percentiles(values: list[float]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="qwen2.5-1.5b")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--cold-stories", type=int, default=4, help="CNN stories asked about once each")
     args = parser.parse_args()
     if not SAMPLE.exists():

@@ -35,6 +35,7 @@ from nutgraf.eval import datasets, runner  # noqa: E402
 from nutgraf.eval.cli import format_summary  # noqa: E402
 from nutgraf.llm import load_model  # noqa: E402
 from nutgraf.records import Answer  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 OUT = REPO / "benchmarks" / "out"
 ABSTAIN = "NOT IN ARTICLE"
@@ -72,7 +73,7 @@ def main() -> None:
     parser.add_argument("--split", choices=datasets.SPLITS, default="tune")
     parser.add_argument("--data", type=Path, help="any SQuAD-v2-format file instead of --dataset")
     parser.add_argument("--limit", type=int, help="only the first N questions")
-    parser.add_argument("--model", default="qwen2.5-1.5b")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     if (args.dataset is None) == (args.data is None):
         parser.error("give either --dataset or --data")
@@ -90,7 +91,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     database.parent.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
     predictions = OUT / f"baseline-{evalset.name}.jsonl"
-    nutgraf = Nutgraf(str(database), model=None)
+    nutgraf = Nutgraf(str(database), model="none")
     try:
         items, failures = runner.ingest_corpus(nutgraf, evalset)
         for failure in failures:

@@ -1,14 +1,24 @@
-"""Fit the answer/abstain calibration on the tune splits only, and write calibration.json.
+"""Fit the calibrations behind every answer's confidence on the tune splits only, and write
+nutgraf/answering/calibration.json.
 
-    .venv/bin/python benchmarks/calibrate.py --mode llm --squad 300 --newsqa 80 --rgb 50
+    .venv/bin/python benchmarks/calibrate.py --mode llm --squad 160 --newsqa 50 --rgb 60
     .venv/bin/python benchmarks/calibrate.py --mode extractive --squad 300 --newsqa 80 --rgb 50
+    .venv/bin/python benchmarks/calibrate.py --mode llm --refit   # again, on the rows kept
 
-For each sampled tune question the pipeline reads the evidence as usual, and the signals
-behind its confidence are recorded with whether its answer was right (SQuAD/NewsQA: token
-F1 >= 0.5; RGB: contains the gold answer; unanswerable: never right). A logistic model is
-fitted on those rows; the threshold maximises the mean per-set score, where abstaining on
-an unanswerable question scores 1 and answering an answerable one scores its F1.
-Rows are kept in benchmarks/out/ so that a refit (``--refit``) needs no model run.
+Each sampled tune question goes through the answering stages as a reader's would (open,
+resolve, gather, classify, read, check) and its row records the signals of the sentence
+the reading settled on and of the sentence retrieval ranks first, with what was right:
+the answer (SQuAD/NewsQA: token F1 >= 0.5; RGB: it contains the gold answer), the chosen
+sentence holding a gold answer, the top sentence holding one. Unanswerable questions are
+never right. Then:
+- "phrase" (short answers read by the model) is fitted on the rows of those kinds;
+- "sentence" (the chosen sentence holds the answer) on every row the model read;
+- "evidence" (the top sentence holds it) on every row;
+- "extractive" (no model) on the rows of an extractive run.
+The answer thresholds maximise the mean per-set score over all rows together (abstaining on
+an unanswerable question scores 1, answering scores the answer's F1); the evidence
+threshold maximises balanced accuracy. A "closest" band is the lowest confidence from which
+the sentences shown are more often right than wrong. Rows go to benchmarks/out/.
 """
 
 from __future__ import annotations
@@ -26,53 +36,81 @@ sys.path.insert(0, str(ROOT))
 
 from nutgraf import Nutgraf  # noqa: E402
 from nutgraf.answering import calibration  # noqa: E402
+from nutgraf.answering.decide import PHRASE_KINDS  # noqa: E402
+from nutgraf.answering.read import Draft  # noqa: E402
 from nutgraf.eval import datasets, metrics  # noqa: E402
 from nutgraf.eval.datasets import EvalSet  # noqa: E402
 from nutgraf.eval.runner import cache_db, ingest_corpus  # noqa: E402
 from nutgraf.records import Scope  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 CALIBRATION_FILE = ROOT / "nutgraf" / "answering" / "calibration.json"
+PER_STORY = 3  # questions taken from each sampled story: its article is then read once
 
 
 def sample(evalset: EvalSet, count: int, name: str) -> EvalSet:
-    """``count`` items spread evenly over the set (not its first articles only)."""
-    step = max(1, len(evalset.items) // count)
-    items = evalset.items[::step][:count]
+    """``count`` items spread over the set's articles, a few per article (not its first ones only)."""
+    by_article: dict[str, list] = {}
+    for item in evalset.items:
+        key = "|".join(d.origin for d in item.documents) or item.id
+        by_article.setdefault(key, []).append(item)
+    groups = list(by_article.values())
+    step = max(1, len(groups) // max(1, -(-count // PER_STORY)))
+    items: list = []
+    for offset in range(step):  # every step-th article first; others fill up when those run short
+        for group in groups[offset::step]:
+            # Spread over the article's questions too: SQuAD lists the unanswerable ones last.
+            spread = group[::max(1, len(group) // PER_STORY)][:PER_STORY]
+            items += spread[: count - len(items)]
+        if len(items) >= count:
+            break
     return EvalSet(f"{name}-calibration-{count}", items, evalset.archive)
 
 
-def correct(item, phrase: str, sentence: str, mode: str) -> float:
-    """How right an answer is. Extractive answers are often the whole sentence, so there it
-    counts whether the cited sentence holds a gold answer."""
-    if not item.answerable:
+def holds_gold(item, text: str) -> float:
+    if not item.answerable or not text:
         return 0.0
     if item.scoring == "rgb":
-        return float(metrics.contains_answer(sentence if mode == "extractive" else phrase, item.parts))
-    if mode == "extractive":
-        normalized = metrics.normalize_answer(sentence)
-        return float(any(metrics.normalize_answer(gold) in normalized for gold in item.answers))
-    return metrics.squad_scores(phrase, item.answers)[1]
+        return float(metrics.contains_answer(text, item.parts))
+    normalized = metrics.normalize_answer(text)
+    return float(any(metrics.normalize_answer(gold) in normalized for gold in item.answers))
 
 
-def collect(model: str, mode: str, name: str, evalset: EvalSet, sink) -> list[dict]:
-    """Rows for one set; each is written to ``sink`` as soon as it is known, so that an
-    interrupted run still leaves rows to fit on."""
-    nutgraf = Nutgraf(cache_db(evalset.name), model=None if model == "none" else model)
+def answer_score(item, answer: str | None) -> float:
+    """How right an answer is: F1 for SQuAD-style sets, containment for RGB."""
+    if not item.answerable or not answer:
+        return 0.0
+    if item.scoring == "rgb":
+        return float(metrics.contains_answer(answer, item.parts))
+    return metrics.squad_scores(answer, item.answers)[1]
+
+
+def collect(model: str, name: str, evalset: EvalSet, sink) -> list[dict]:
+    """Rows for one set, each written to ``sink`` as soon as it is known."""
+    nutgraf = Nutgraf(cache_db(evalset.name), model=model)
     items, _ = ingest_corpus(nutgraf, evalset)
     answerer = nutgraf.answerer
+    embedder = answerer.retriever.embedder
     rows = []
     for item in tqdm(items, desc=name, unit="question", file=sys.stderr):
         started = time.perf_counter()
-        turn = answerer._prepare(item.question, Scope(article_ids=item.article_ids), None)
-        candidate = answerer._candidate(turn)
-        row = {"set": name, "id": item.id, "answerable": item.answerable, "features": None,
-               "phrase": None, "score": 0.0, "seconds": 0.0}
-        if candidate is not None:
-            phrase = answerer.phrase(item.question, candidate)
-            sentence = candidate.item.sentence.text
-            row.update(features=answerer.features(item.question, candidate, turn.evidence), phrase=phrase,
-                       score=correct(item, phrase, sentence, mode))
+        request = answerer.resolve(answerer.open(item.question, Scope(article_ids=item.article_ids)))
+        evidence = answerer.gather(request)
+        asked = answerer.classify(request, evidence)
+        draft = answerer.check(answerer.read(request, asked, evidence))
+        row = {"set": name, "id": item.id, "answerable": item.answerable, "kind": draft.kind,
+               "source": draft.source, "read": draft.reading is not None, "features": None, "top": None,
+               "answer": None, "score": 0.0, "sentence_ok": 0.0, "top_ok": 0.0}
+        if draft.chosen is not None:
+            row["features"] = answerer.decider.signals(request, draft, evidence, embedder)
+            row["answer"] = draft.one_line
+            row["score"] = answer_score(item, draft.one_line)
+            row["sentence_ok"] = holds_gold(item, draft.chosen.sentence.text)
+        if evidence.top is not None:
+            top = Draft(draft.kind, chosen=evidence.top)
+            row["top"] = answerer.decider.signals(request, top, evidence, embedder)
+            row["top_ok"] = holds_gold(item, evidence.top.sentence.text)
         row["seconds"] = round(time.perf_counter() - started, 3)
         rows.append(row)
         sink.write(json.dumps(row) + "\n")
@@ -80,85 +118,134 @@ def collect(model: str, mode: str, name: str, evalset: EvalSet, sink) -> list[di
     return rows
 
 
-def outcome(row: dict, confidence: float, threshold: float) -> float:
-    """The row's score when answering at ``confidence`` against ``threshold``."""
-    answers = row["features"] is not None and confidence >= threshold
-    if not row["answerable"]:
-        return 0.0 if answers else 1.0
-    return row["score"] if answers else 0.0
+# -- fitting
 
 
-def balanced_accuracy(rows: list[dict], confidences: list[float], threshold: float) -> float:
-    """Mean of the share of right answers given and the share of wrong ones withheld."""
-    right = [c >= threshold for r, c in zip(rows, confidences) if r["score"] >= 0.5]
-    wrong = [c < threshold for r, c in zip(rows, confidences) if r["score"] < 0.5]
-    return (sum(right) / max(1, len(right)) + sum(wrong) / max(1, len(wrong))) / 2
+def fitted(name: str, rows: list[dict], features_of, label) -> calibration.Calibration:
+    current = calibration.load(name)
+    usable = [r for r in rows if features_of(r) is not None]
+    weights, bias = calibration.fit([features_of(r) for r in usable], [label(r) for r in usable], current.features)
+    return calibration.Calibration(current.features, weights, bias, current.threshold, current.closest)
 
 
-def best_threshold(rows: list[dict], confidences: list[float], mode: str) -> tuple[float, float]:
-    """The threshold with the best mean per-set score (llm), or the best balanced accuracy
-    (extractive, whose whole-sentence answers score little F1 even when right)."""
-    sets = sorted({r["set"] for r in rows})
-    best = (0.5, -1.0)
-    for step in range(5, 96):
-        threshold = step / 100
-        if mode == "extractive":
-            value = balanced_accuracy(rows, confidences, threshold)
-            best = max(best, (threshold, value), key=lambda pair: pair[1])
-            continue
-        per_set = []
-        for name in sets:
-            scores = [outcome(r, c, threshold) for r, c in zip(rows, confidences) if r["set"] == name]
-            per_set.append(sum(scores) / len(scores))
-        mean = sum(per_set) / len(per_set)
-        if mean > best[1]:
-            best = (threshold, mean)
-    return best
+def mean_per_set(rows: list[dict], answers: list[bool]) -> float:
+    per_set = []
+    for name in sorted({r["set"] for r in rows}):
+        scores = [(r["score"] if answered else 0.0) if r["answerable"] else float(not answered)
+                  for r, answered in zip(rows, answers) if r["set"] == name]
+        per_set.append(sum(scores) / len(scores))
+    return sum(per_set) / len(per_set)
+
+
+def answer_thresholds(rows: list[dict], judges: list[calibration.Calibration], which) -> tuple[list[float], float]:
+    """Thresholds for the judges (rows choose their judge by ``which``), by coordinate ascent
+    on the mean per-set score."""
+    grid = [step / 100 for step in range(5, 96)]
+    confidence = [judges[which(r)].confidence(r["features"]) if r["features"] else 0.0 for r in rows]
+    thresholds = [0.5] * len(judges)
+
+    def score(candidate: list[float]) -> float:
+        answered = [r["features"] is not None and c >= candidate[which(r)] for r, c in zip(rows, confidence)]
+        return mean_per_set(rows, answered)
+
+    for _ in range(3):
+        for index in range(len(judges)):
+            thresholds[index] = max(grid, key=lambda t: score(thresholds[:index] + [t] + thresholds[index + 1:]))
+    return thresholds, score(thresholds)
+
+
+def balanced_threshold(confidences: list[float], labels: list[float]) -> float:
+    def accuracy(t: float) -> float:
+        right = [c >= t for c, y in zip(confidences, labels) if y]
+        wrong = [c < t for c, y in zip(confidences, labels) if not y]
+        return (sum(right) / max(1, len(right)) + sum(wrong) / max(1, len(wrong))) / 2
+    return max((step / 100 for step in range(5, 96)), key=accuracy)
+
+
+def closest_band(confidences: list[float], labels: list[float], below: float) -> float | None:
+    """The lowest confidence under ``below`` from which the sentences are right more often than not."""
+    shown = sorted(((c, y) for c, y in zip(confidences, labels) if c < below), reverse=True)
+    band, right = None, 0.0
+    for count, (value, label) in enumerate(shown, start=1):
+        right += label
+        if right / count > 0.5:
+            band = round(value, 3)
+    return band
+
+
+def fit_llm(rows: list[dict]) -> dict[str, calibration.Calibration]:
+    read = [r for r in rows if r["read"]]
+    phrase_rows = [r for r in read if r["kind"] in PHRASE_KINDS]
+    phrase = fitted("phrase", phrase_rows, lambda r: r["features"], lambda r: int(r["score"] >= 0.5))
+    sentence = fitted("sentence", read, lambda r: r["features"], lambda r: int(r["sentence_ok"]))
+    evidence = fitted("evidence", rows, lambda r: r["top"], lambda r: int(r["top_ok"]))
+    judged = [r for r in read if r["kind"] != "yes-no"]
+    (phrase.threshold, sentence.threshold), _ = answer_thresholds(
+        judged, [phrase, sentence], lambda r: 0 if r["kind"] in PHRASE_KINDS else 1)
+    with_top = [r for r in rows if r["top"]]
+    evidence_confidence = [evidence.confidence(r["top"]) for r in with_top]
+    evidence.threshold = balanced_threshold(evidence_confidence, [r["top_ok"] for r in with_top])
+    sentence_confidence = [sentence.confidence(r["features"]) for r in read if r["features"]]
+    sentence.closest = closest_band(sentence_confidence, [r["sentence_ok"] for r in read if r["features"]],
+                                    sentence.threshold)
+    evidence.closest = closest_band(evidence_confidence, [r["top_ok"] for r in with_top], evidence.threshold)
+    return {"phrase": phrase, "sentence": sentence, "evidence": evidence}
+
+
+def fit_extractive(rows: list[dict]) -> dict[str, calibration.Calibration]:
+    extractive = fitted("extractive", rows, lambda r: r["features"], lambda r: int(r["sentence_ok"]))
+    (extractive.threshold,), _ = answer_thresholds([r for r in rows if r["features"]], [extractive], lambda r: 0)
+    confidence = [extractive.confidence(r["features"]) for r in rows if r["features"]]
+    extractive.closest = closest_band(confidence, [r["sentence_ok"] for r in rows if r["features"]],
+                                      extractive.threshold)
+    return {"extractive": extractive}
+
+
+def report(name: str, judge: calibration.Calibration, rows: list[dict], features_of, label) -> None:
+    usable = [r for r in rows if features_of(r)]
+    table = metrics.reliability_table([judge.confidence(features_of(r)) for r in usable], [label(r) for r in usable])
+    print(f"\n{name}: threshold {judge.threshold}, closest {judge.closest}, {len(usable)} rows")
+    print("| confidence | questions | mean confidence | share right |\n|---|---|---|---|")
+    for row in table:
+        mean, accuracy = row["mean_confidence"], row["accuracy"]
+        print(f"| {row['bin'][0]:.1f}-{row['bin'][1]:.1f} | {row['count']} | "
+              f"{'-' if mean is None else f'{mean:.2f}'} | {'-' if accuracy is None else f'{accuracy:.2f}'} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["llm", "extractive"], default="llm")
-    parser.add_argument("--model", default="qwen2.5-1.5b")
-    parser.add_argument("--squad", type=int, default=300)
-    parser.add_argument("--newsqa", type=int, default=80)
-    parser.add_argument("--rgb", type=int, default=50)
-    parser.add_argument("--refit", action="store_true", help="fit again on the rows kept from the last run")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--squad", type=int, default=160)
+    parser.add_argument("--newsqa", type=int, default=50)
+    parser.add_argument("--rgb", type=int, default=60)
+    parser.add_argument("--refit", action="store_true",
+                        help="fit again on the rows kept from the last run (sets given 0 keep their rows too)")
     args = parser.parse_args()
     model = "none" if args.mode == "extractive" else args.model
-    rows_file = OUT / f"calibration-rows-{args.mode}.jsonl"
     OUT.mkdir(parents=True, exist_ok=True)
-    if args.refit:
-        rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
-    else:
-        rows = []
+    rows = []
+    for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
+        rows_file = OUT / f"calibration-rows-{args.mode}-{name}.jsonl"
+        if args.refit or not count:
+            if rows_file.exists():
+                rows += [json.loads(line) for line in rows_file.read_text().splitlines()]
+            continue
         with rows_file.open("w") as sink:
-            for name, count in (("squad2", args.squad), ("newsqa", args.newsqa), ("rgb", args.rgb)):
-                if count:
-                    rows += collect(model, args.mode, name, sample(datasets.load(name, "tune"), count, name), sink)
+            rows += collect(model, name, sample(datasets.load(name, "tune"), count, name), sink)
 
-    current = calibration.load(args.mode)
-    fitted = [r for r in rows if r["features"] is not None]
-    weights, bias = calibration.fit([r["features"] for r in fitted],
-                                    [int(r["score"] >= 0.5) for r in fitted], current.features)
-    model_fit = calibration.Calibration(current.features, weights, bias, 0.5)
-    confidences = [model_fit.confidence(r["features"]) if r["features"] else 0.0 for r in rows]
-    threshold, score = best_threshold(rows, confidences, args.mode)
-    model_fit.threshold = threshold
+    judges = fit_llm(rows) if args.mode == "llm" else fit_extractive(rows)
     data = json.loads(CALIBRATION_FILE.read_text())
-    data[args.mode] = model_fit.to_dict()
+    data.update({name: judge.to_dict() for name, judge in judges.items()})
     CALIBRATION_FILE.write_text(json.dumps(data, indent=2) + "\n")
-
-    table = metrics.reliability_table([c for c, r in zip(confidences, rows) if r["features"]],
-                                      [float(r["score"] >= 0.5) for r in rows if r["features"]])
-    objective = "balanced accuracy" if args.mode == "extractive" else "mean per-set score"
-    print(f"{len(rows)} tune questions, {objective} {score:.3f} at threshold {threshold}")
-    print(json.dumps(model_fit.to_dict(), indent=2))
-    print("| confidence | questions | mean confidence | share correct |\n|---|---|---|---|")
-    for row in table:
-        mean, accuracy = row["mean_confidence"], row["accuracy"]
-        print(f"| {row['bin'][0]:.1f}-{row['bin'][1]:.1f} | {row['count']} | "
-              f"{'-' if mean is None else f'{mean:.2f}'} | {'-' if accuracy is None else f'{accuracy:.2f}'} |")
+    print(f"{len(rows)} tune questions")
+    read = [r for r in rows if r["read"]]
+    fitted_on = {"phrase": ([r for r in read if r["kind"] in PHRASE_KINDS], lambda r: float(r["score"] >= 0.5)),
+                 "sentence": (read, lambda r: r["sentence_ok"]), "evidence": (rows, lambda r: r["top_ok"]),
+                 "extractive": (rows, lambda r: r["sentence_ok"])}
+    for name, judge in judges.items():
+        subset, label = fitted_on[name]
+        report(name, judge, subset, (lambda r: r["top"]) if name == "evidence" else (lambda r: r["features"]), label)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ from nutgraf.records import Article, Document, Scope  # noqa: E402
 from nutgraf.retrieval.embedder import get_embedder  # noqa: E402
 from nutgraf.retrieval.search import Retriever  # noqa: E402
 from nutgraf.store import open_store  # noqa: E402
-from nutgraf.store.postgres import EF_SEARCH_ENV, dense_query  # noqa: E402
+from nutgraf.settings import current  # noqa: E402
+from nutgraf.store.postgres import dense_query  # noqa: E402
 from nutgraf.store.sqlite import SQLiteStore  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
@@ -331,7 +332,7 @@ def table(results: dict) -> str:
         "", "| measure | SQLite | PostgreSQL |", "|---|---|---|",
         *[f"| {name} | {a} | {b} |" for name, a, b in rows],
         "",
-        f"HNSW recall@10 against exact search (ef_search {os.environ.get(EF_SEARCH_ENV, 100)}):"
+        f"HNSW recall@10 against exact search (ef_search {current().pg_ef_search}):"
         f" {results['hnsw_recall_at_10']} (SQLite's usearch index: {results['sqlite_index_recall_at_10']});"
         f" archive-wide dense search served by the HNSW index: {results['archive_plan_uses_hnsw']}.",
         "",

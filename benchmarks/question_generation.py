@@ -29,6 +29,7 @@ from nutgraf.eval.datasets import detokenize_ptb, eval_dir  # noqa: E402
 from nutgraf.llm import load_model  # noqa: E402
 from nutgraf.records import Sentence  # noqa: E402
 from nutgraf.related import generate  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 
@@ -53,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["dev", "test"], default="test")
     parser.add_argument("--limit", type=int, default=300, help="source sentences, spread over the split")
-    parser.add_argument("--model", default="qwen2.5-1.5b")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     try:
         references = load_pairs(args.split)

@@ -34,6 +34,7 @@ from ingest import STORIES, cnn_documents  # noqa: E402
 
 from nutgraf import Nutgraf  # noqa: E402
 from nutgraf.records import Document  # noqa: E402
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "samples" / "budapest-summit.txt"
 OUT = ROOT / "benchmarks" / "out"
@@ -103,7 +104,7 @@ def _rows(path: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=50, help="CNN stories after the sample article")
-    parser.add_argument("--model", default="qwen2.5-1.5b", help='a packaged model, a GGUF path or "none"')
+    parser.add_argument("--model", default=DEFAULT_MODEL, help='a packaged model, a GGUF path or "none"')
     parser.add_argument("--resume", action="store_true",
                         help="keep the articles already measured in out/related-MODEL.jsonl")
     args = parser.parse_args()

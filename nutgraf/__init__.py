@@ -2,5 +2,6 @@
 
 from .api import Nutgraf
 from .errors import InputError, ModelError, NotFound, NutgrafError
+from .settings import Settings
 
-__all__ = ["Nutgraf", "NutgrafError", "InputError", "NotFound", "ModelError"]
+__all__ = ["Nutgraf", "Settings", "NutgrafError", "InputError", "NotFound", "ModelError"]

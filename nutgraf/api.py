@@ -8,42 +8,48 @@
 
 from __future__ import annotations
 
-import os
-from typing import Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Iterator
 
 from .answering.pipeline import Answerer
-from .errors import NotFound
+from .errors import InputError, NotFound
+from .llm.base import LLM
 from .ingest.options import IngestOptions
+from .jobs import PREPARE, Worker
 from .ingest.pipeline import Ingester, IngestOutcome
 from .related.service import RelatedQuestions
-from .records import Answer, Article, ArticleSummary, Document, Scope
+from .records import Answer, Article, ArticleSummary, Document, Feedback, Scope
 from .retrieval.search import Retriever, SearchResult
+from .settings import Settings, current
 from .store import Store, open_store
-
-MODEL_ENV = "NUTGRAF_MODEL"
-DEFAULT_MODEL_SPEC = "qwen2.5-1.5b"
 
 
 class Nutgraf:
     def __init__(self, db: str | None = None, *, store: Store | None = None, embed: bool = True,
-                 model: str | None = DEFAULT_MODEL_SPEC, min_confidence: float | None = None):
-        """``db`` is a SQLite path or database URL (default: ``NUTGRAF_DB`` or the user data dir).
+                 model: str | None = None, min_confidence: float | None = None,
+                 settings: Settings | None = None, llm: LLM | None = None):
+        """``db`` is a SQLite path or database URL (default: the ``db`` setting, else a file
+        in the user data dir).
 
         ``embed=False`` skips sentence vectors at ingest (search then falls back to BM25
         until ``reindex`` adds them). ``model`` names the language model that reads the
-        evidence (a packaged model, a .gguf path or an OpenAI-compatible URL; default
-        ``NUTGRAF_MODEL`` or the packaged Qwen2.5 1.5B); ``None`` or ``"none"`` answers
-        extractively, without one. ``min_confidence`` (0 to 1) replaces the calibrated
-        threshold below which answers are withheld: lower answers more, higher abstains more.
+        evidence (a packaged model, a .gguf path or an OpenAI-compatible URL); ``"none"``
+        answers extractively, without one; ``llm`` gives a model object instead (any
+        implementation of :class:`nutgraf.llm.LLM`, such as the scripted one tests use).
+        ``min_confidence`` (0 to 1) replaces the calibrated threshold below which answers
+        are withheld: lower answers more, higher abstains more. An argument left at None
+        comes from ``settings`` (default: the environment, see :mod:`nutgraf.settings`); an
+        argument given wins over both.
         """
-        self.store = store or open_store(db)
+        self.settings = (settings or current()).with_values(db=db and str(db), model=model,
+                                                            min_confidence=min_confidence)
+        self.store = store or open_store(self.settings.db, self.settings)
         self._embed = embed
         self._ingester: Ingester | None = None
-        self._model_spec = os.environ.get(MODEL_ENV, model) if model == DEFAULT_MODEL_SPEC else model
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
-        self._min_confidence = min_confidence
+        self._llm = llm
 
     # -- ingestion
 
@@ -53,7 +59,8 @@ class Nutgraf:
             if self._embed:
                 from .retrieval.embedder import MODEL_ID, get_embedder, ingest_thread_count
 
-                self._ingester = Ingester(self.store, get_embedder(ingest_thread_count()).embed, MODEL_ID)
+                embedder = get_embedder(ingest_thread_count(self.settings.embedder_threads))
+                self._ingester = Ingester(self.store, embedder.embed, MODEL_ID)
             else:
                 self._ingester = Ingester(self.store)
         return self._ingester
@@ -73,8 +80,15 @@ class Nutgraf:
 
     # -- reading
 
-    def articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
-        return self.store.list_articles(scope)
+    def articles(self, scope: Scope | None = None, *, limit: int | None = None,
+                 offset: int = 0) -> list[ArticleSummary]:
+        """Newest first; ``limit`` and ``offset`` give one page (see :meth:`article_count`)."""
+        if (limit is not None and limit < 1) or offset < 0:
+            raise InputError("limit must be at least 1 and offset at least 0")
+        return self.store.list_articles(scope, limit, offset)
+
+    def article_count(self, scope: Scope | None = None) -> int:
+        return self.store.count_articles(scope)
 
     def article(self, article_id: str) -> Article:
         article = self.store.get_article(article_id)
@@ -88,23 +102,26 @@ class Nutgraf:
 
     # -- search and answers
 
+    def _embedder(self):
+        from .retrieval.embedder import get_embedder
+
+        return get_embedder(self.settings.embedder_threads)
+
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            from .retrieval.embedder import get_embedder
-
-            self._retriever = Retriever(self.store, get_embedder() if self._embed else None)
+            self._retriever = Retriever(self.store, self._embedder() if self._embed else None)
         return self._retriever
 
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
-            llm = None
-            if self._model_spec and self._model_spec != "none":
+            llm = self._llm
+            if llm is None and self.settings.model != "none":
                 from .llm import load_model
 
-                llm = load_model(self._model_spec)
-            self._answerer = Answerer(self.store, self.retriever, llm, self._min_confidence)
+                llm = load_model(self.settings.model, threads=self.settings.llm_threads)
+            self._answerer = Answerer(self.store, self.retriever, llm, self.settings.min_confidence)
         return self._answerer
 
     def search(self, query: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
@@ -134,27 +151,69 @@ class Nutgraf:
     @property
     def related_service(self) -> RelatedQuestions:
         if self._related is None:
-            from .retrieval.embedder import get_embedder
-
-            self._related = RelatedQuestions(self.answerer, get_embedder())
+            self._related = RelatedQuestions(self.answerer, self._embedder())
         return self._related
 
     def related(self, article_id: str, *, after: str | None = None, conversation_id: str | None = None,
                 limit: int = 8) -> dict:
-        """``{"article_id", "questions": [{"question", "answer_preview", "citations", ...}]}``:
-        questions the article answers, spread over it; after a question, follow-ups that do
-        not repeat what was asked. Computed on first request, then cached with the article."""
+        """The article's explore panel: ``{"article_id", "key_points": [{"text", "citations"}],
+        "questions": [{"question", "answer_preview", "kind", "citations", "bridge", ...}]}``:
+        three cited key points, then questions the article answers, spread over it; after a
+        question, follow-ups that do not repeat what was asked. Made when the article is
+        prepared (see :meth:`prepare`), or here on first request, then kept with the article."""
         return self.related_service.for_article(article_id, after, conversation_id, limit)
+
+    # -- preparing articles for their readers
+
+    def prepare(self, article_id: str) -> int:
+        """Read the article once with the model (what was read is kept for every later
+        question) and make its explore panel; returns how many checked questions it holds."""
+        return self.related_service.prepare(article_id)
+
+    def queue_preparation(self, article_ids: Iterable[str]) -> int:
+        """Queue articles to be prepared by the next free worker (``nutgraf prepare``, a
+        server, :meth:`work`); returns how many were queued."""
+        return self.store.enqueue(PREPARE, list(article_ids))
+
+    def preparation_queue(self) -> dict[str, int]:
+        """Preparation jobs by state: queued, running, done, failed."""
+        return self.store.job_counts(PREPARE)
+
+    def work(self, done: Callable[[str], None] | None = None) -> int:
+        """Prepare queued articles until none is left; ``done`` hears of each. How many."""
+        return Worker(self).drain(done)
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:
-        """The answer as it is produced: ``delta`` events, then the final ``answer`` event
-        (with follow-ups, as :meth:`ask` gives them)."""
+        """The answer as it is produced: an ``evidence`` event (the sentence retrieval ranks
+        first, ``{"citations": [...]}``), ``delta`` events while the model writes, then the
+        final ``answer`` event (with follow-ups, as :meth:`ask` gives them)."""
         scope = _scope(article_id, article_ids)
         for event in self.answerer.stream(question, scope, conversation_id):
             if event["type"] == "answer":
                 event["answer"] = self._with_follow_ups(event["answer"], scope)
             yield event
+
+    # -- reader data
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        """Keep a reader's rating of an answer; returns it with its id and time."""
+        return self.store.add_feedback(feedback)
+
+    def feedback(self, since: datetime | str | None = None, limit: int | None = None) -> list[Feedback]:
+        """Feedback received since a time (a datetime, or ISO 8601 text such as ``2025-10-01``),
+        newest first."""
+        return self.store.feedback(parse_time(since) if isinstance(since, str) else since, limit)
+
+    def expire_conversations(self, older_than_days: float | None = None) -> tuple[int, datetime]:
+        """Remove the conversations unused for ``older_than_days`` (default: the
+        ``conversation_days`` setting); returns how many went, and the cut-off time.
+        Feedback is never removed."""
+        days = self.settings.conversation_days if older_than_days is None else older_than_days
+        if days < 0:
+            raise InputError(f"days must not be negative, not {days}")
+        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+        return self.store.expire_conversations(cutoff), cutoff
 
     def _check_articles(self, scope: Scope) -> None:
         for article_id in scope.article_ids or []:
@@ -163,6 +222,15 @@ class Nutgraf:
 
     def close(self) -> None:
         self.store.close()
+
+
+def parse_time(text: str) -> datetime:
+    """``2025-10-01`` (midnight UTC) or an ISO 8601 time (UTC unless it names its zone)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"not a date or ISO 8601 time: {text!r} (use YYYY-MM-DD)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _scope(article_id: str | None = None, article_ids: list[str] | None = None, source: str | None = None,

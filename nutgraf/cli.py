@@ -12,7 +12,8 @@ import click
 from .errors import NutgrafError
 from .eval.cli import eval_group
 from .ingest.options import IngestOptions
-from .store import DB_ENV
+from .records import Scope
+from .settings import help_text
 
 
 def _dump(data) -> None:
@@ -33,15 +34,19 @@ def reports_errors(command):
     return wrapper
 
 
+def _model_option(command):
+    return click.option("--model", "-m", help=help_text("model"))(command)
+
+
 def json_option(command):
     return click.option("--json", "as_json", is_flag=True, help="Output JSON (stable, documented).")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nutgraf")
-@click.option("--db", envvar=DB_ENV, metavar="PATH_OR_URL",
-              help=f"SQLite file or database URL. [env: {DB_ENV}; default: a file in the user data dir]")
-@click.option("-v", "--verbose", count=True, help="Log progress (-v) or everything (-vv) to stderr.")
+@click.option("--db", metavar="PATH_OR_URL", help=help_text("db"))
+@click.option("-v", "--verbose", count=True,
+              help="Log progress and other libraries' messages (-v), or everything (-vv), to stderr.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
     """nutgraf: grounded answers and related questions about news articles.
@@ -49,9 +54,38 @@ def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
     Ingest articles, then search them, ask questions about them and get related questions,
     from this command, the Python API or the HTTP server (nutgraf serve).
     """
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(verbose)
     ctx.obj = {"db": db}
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged, as click's test runner
+    swaps it; one is installed per process, however often the command runs."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _configure_logging(verbose: int) -> None:
+    """nutgraf's own warnings always; other libraries' log lines (trafilatura's complaints
+    about a page, for one) only with -v, since nutgraf reports each failure itself."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(lambda record: record.name == "nutgraf" or record.name.startswith("nutgraf."))
+    root.addHandler(handler)
+    root.setLevel({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG))
 
 
 def _nutgraf(ctx: click.Context, **options):
@@ -73,17 +107,26 @@ def _nutgraf(ctx: click.Context, **options):
 @click.option("--no-feed-links", is_flag=True,
               help="For feed entries without full text, keep the summary instead of fetching the page.")
 @click.option("--no-embed", is_flag=True, help="Skip sentence vectors (add them later with reindex).")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--no-prepare", is_flag=True,
+              help="Only queue the articles' preparation (reading by the model, explore panel) "
+                   "for a server or `nutgraf prepare`, instead of doing it now.")
+@_model_option
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @json_option
 @click.pass_context
 @reports_errors
 def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_feed_links, no_embed,
-           no_progress, as_json):
+           no_prepare, model, no_progress, as_json):
     """Ingest articles from HTML, text, Markdown, JSON/JSONL files, URLs or RSS/Atom feeds.
 
     Prints one line per article: its id, what happened (added, updated, unchanged) and its
     title. Each input that fails gets one line on stderr; the others are still ingested and
     the exit status is 1. Ingesting the same article again keeps its id.
+
+    Then each new or changed article is prepared for its readers: the language model reads
+    it once (later questions start from what it read) and its explore panel is made. That
+    takes tens of seconds an article on a CPU; --no-prepare leaves it to a running server or
+    to `nutgraf prepare`.
 
     \b
     Examples:
@@ -97,7 +140,7 @@ def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_fee
     options = IngestOptions(max_bytes=max_bytes, timeout=timeout, max_redirects=max_redirects,
                             allow_private=allow_private, fetch_feed_links=not no_feed_links)
     expanded = expand_inputs(list(inputs))
-    nutgraf = _nutgraf(ctx, embed=not no_embed)
+    nutgraf = _nutgraf(ctx, embed=not no_embed, model=model)
     outcomes = []
     bar = tqdm(total=len(expanded), unit="article", disable=no_progress or len(expanded) < 2,
                file=sys.stderr, leave=False)
@@ -108,10 +151,24 @@ def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_fee
             bar.update(1)
             if not as_json:
                 bar.write(_outcome_line(outcome), file=sys.stderr if outcome.failed else sys.stdout)
+    stored = [o.article_id for o in outcomes if not o.failed]
+    waiting = [i for i in stored if not nutgraf.related_service.is_ready(i)]
+    nutgraf.queue_preparation(waiting)
+    if not no_prepare:
+        _prepare(nutgraf, len(waiting), no_progress)
     if as_json:
         _dump([o.to_dict() for o in outcomes])
     if any(o.failed for o in outcomes):
         sys.exit(1)
+
+
+def _prepare(nutgraf, count: int, no_progress: bool) -> None:
+    """Work the preparation queue (these articles and any others waiting) with a progress bar."""
+    from tqdm import tqdm
+
+    with tqdm(total=count, unit="article", desc="preparing", disable=no_progress or not count,
+              file=sys.stderr, leave=False) as bar:
+        nutgraf.work(done=lambda _: bar.update(1))
 
 
 def _outcome_line(outcome) -> str:
@@ -124,17 +181,24 @@ def _outcome_line(outcome) -> str:
 
 
 @cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most N articles (default: all).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Skip the N newest articles first.")
 @json_option
 @click.pass_context
 @reports_errors
-def articles(ctx, as_json):
-    """List ingested articles, newest first."""
-    rows = _nutgraf(ctx, embed=False).articles()
+def articles(ctx, limit, offset, as_json):
+    """List ingested articles, newest first; --limit and --offset show one page."""
+    nutgraf = _nutgraf(ctx, embed=False)
+    rows = nutgraf.articles(limit=limit, offset=offset)
     if as_json:
         _dump([r.to_dict() for r in rows])
         return
     for r in rows:
         click.echo(f"{r.id}\t{(r.published or '')[:10]:10}\t{r.sentences:4} sentences\t{r.title or ''}")
+    if limit is not None or offset:
+        shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+        click.echo(f"({shown} of {nutgraf.article_count()})", err=True)
 
 
 @cli.command()
@@ -206,12 +270,69 @@ def reindex(ctx, force):
     click.echo(f"Re-embedded {count} article{'s' if count != 1 else ''}.")
 
 
-def _model_option(command):
-    return click.option(
-        "--model", "-m", envvar="NUTGRAF_MODEL", default="qwen2.5-1.5b", show_default=True,
-        help="Packaged model name, path to a .gguf file, OpenAI-compatible base URL "
-             "(http://host/v1#model), or 'none' for extractive answers. [env: NUTGRAF_MODEL]",
-    )(command)
+@cli.command()
+@click.option("--article", "article_ids", multiple=True, metavar="ID", help="Prepare this article (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Prepare every article not prepared yet.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Prepare the articles published on or after this day.")
+@click.option("--again", is_flag=True, help="Prepare the chosen articles even when they are prepared.")
+@_model_option
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@json_option
+@click.pass_context
+@reports_errors
+def prepare(ctx, article_ids, everything, since, again, model, no_progress, as_json):
+    """Prepare articles for their readers: the model reads each once and its explore panel
+    (key points, checked questions) is made, so that readers' first questions answer in
+    about a second and the panel is there when the page opens.
+
+    The work goes through the shared queue: a running server's worker (or another
+    `nutgraf prepare`) takes part in it, and an article is never prepared twice at once.
+
+    \b
+    Examples:
+      nutgraf prepare --all
+      nutgraf prepare --since 2025-10-01
+      nutgraf prepare --article 3f2a9c0d1b7e --again
+    """
+    if not (article_ids or everything or since):
+        raise click.UsageError("say which articles: --article ID, --all or --since DATE")
+    nutgraf = _nutgraf(ctx, embed=False, model=model)
+    chosen = list(article_ids) or nutgraf.store.article_ids(Scope(published_from=since))
+    for article_id in article_ids:
+        nutgraf.article(article_id)  # an unknown id is an error before anything is queued
+    if not again:
+        chosen = [i for i in chosen if not nutgraf.related_service.is_ready(i)]
+    nutgraf.queue_preparation(chosen)
+    _prepare(nutgraf, len(chosen), no_progress)
+    counts = nutgraf.preparation_queue()
+    if as_json:
+        _dump({"queued": len(chosen), "queue": counts})
+        return
+    click.echo(f"Prepared {len(chosen)} article{'s' if len(chosen) != 1 else ''}; "
+               f"the queue holds {counts.get('queued', 0)} waiting, {counts.get('failed', 0)} failed.")
+
+
+@cli.command()
+@click.option("--clear", is_flag=True, help="Delete every kept article state.")
+@json_option
+@reports_errors
+def cache(clear, as_json):
+    """Show (or clear) the article states a local model keeps: what it read of each article,
+    so later questions, processes and servers skip reading it again. Least recently used
+    states go first when the cap is reached (NUTGRAF_STATE_CACHE_MB)."""
+    from .llm.states import default_store
+
+    store = default_store()
+    removed = store.clear() if clear else 0
+    usage = store.usage()
+    if as_json:
+        _dump({"directory": str(usage.directory) if usage.directory else None, "files": usage.files,
+               "bytes": usage.bytes, "capacity_bytes": usage.capacity, "removed": removed})
+        return
+    if clear:
+        click.echo(f"Removed {removed} kept article state{'s' if removed != 1 else ''}.")
+    click.echo(f"{usage.files} article states, {usage.bytes / 2**20:,.1f} MB of "
+               f"{usage.capacity / 2**20:,.0f} MB, in {usage.directory or 'memory only'}")
 
 
 @cli.command()
@@ -222,8 +343,7 @@ def _model_option(command):
               help="Continue a conversation: follow-ups are read against its earlier turns.")
 @click.option("--stream/--no-stream", default=True, show_default=True,
               help="Print the answer as it is produced (text output only).")
-@click.option("--min-confidence", type=click.FloatRange(0, 1),
-              help="Answer only at this confidence or above (default: the calibrated threshold).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help=help_text("min_confidence"))
 @_model_option
 @json_option
 @click.pass_context
@@ -244,7 +364,7 @@ def ask(ctx, question, article_ids, conversation_id, stream, min_confidence, mod
             if event["type"] == "delta":
                 click.echo(event["text"], nl=False, err=True)
                 streamed = True
-            else:
+            elif event["type"] == "answer":
                 answer = event["answer"]
         if streamed:
             click.echo(err=True)
@@ -255,10 +375,24 @@ def ask(ctx, question, article_ids, conversation_id, stream, min_confidence, mod
 
 
 def _print_answer(answer) -> None:
-    if answer.answerable:
-        click.echo(f"{answer.answer}  (confidence {answer.confidence:.2f})")
-    else:
+    """The answer, its parts each with the numbers of their citations, then the citations."""
+    if answer.resolved_question:
+        click.echo(f"({answer.resolved_question})", err=True)
+    numbers = {(c.article_id, c.sentence_index): n for n, c in enumerate(answer.citations, start=1)}
+
+    def markers(citations) -> str:
+        return "".join(f"[{numbers[(c.article_id, c.sentence_index)]}]" for c in citations)
+
+    if not answer.answerable:
         click.echo(answer.note or "The articles do not answer this.")
+    elif answer.points:
+        if answer.verdict:
+            click.echo(answer.answer.split(":", 1)[0] + ":")
+        for point in answer.points:
+            click.echo(f"- {point.text} {markers(point.citations)}")
+        click.echo(f"({answer.kind}, confidence {answer.confidence:.2f})")
+    else:
+        click.echo(f"{answer.answer} {markers(answer.citations)}  ({answer.kind}, confidence {answer.confidence:.2f})")
     for number, c in enumerate(answer.citations, start=1):
         click.echo(f"  [{number}] {c.article_id} sentence {c.sentence_index} ({c.start}-{c.end}): {c.text}")
     click.echo(f"conversation: {answer.conversation_id}", err=True)
@@ -313,27 +447,74 @@ def related(ctx, article_id, after, conversation_id, limit, model, as_json):
 
 
 @cli.command()
+@click.option("--conversation-days", type=click.FloatRange(min=0), metavar="DAYS",
+              help=help_text("conversation_days", "Remove conversations unused for this many days."))
+@json_option
+@click.pass_context
+@reports_errors
+def gc(ctx, conversation_days, as_json):
+    """Remove expired reader data: conversations unused for the configured days.
+
+    Feedback is never removed. The server does the same on its own every
+    NUTGRAF_GC_INTERVAL seconds; run this where no server runs, from cron for example.
+    """
+    removed, cutoff = _nutgraf(ctx, embed=False).expire_conversations(conversation_days)
+    if as_json:
+        _dump({"conversations_removed": removed, "last_used_before": cutoff.isoformat(timespec="seconds")})
+        return
+    click.echo(f"Removed {removed} conversation{'s' if removed != 1 else ''} last used before "
+               f"{cutoff.isoformat(timespec='seconds')}.")
+
+
+FEEDBACK_COLUMNS = ("id", "received_at", "rating", "question", "answer", "comment", "article_id",
+                    "conversation_id", "citations")
+
+
+@cli.command()
+@click.option("--since", metavar="DATE", help="Only feedback received on or after this day (YYYY-MM-DD) or time.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N.")
+@click.option("--csv", "as_csv", is_flag=True, help="Output CSV, one row per rating (citations as JSON).")
+@json_option
+@click.pass_context
+@reports_errors
+def feedback(ctx, since, limit, as_csv, as_json):
+    """Export readers' feedback on answers, newest first."""
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --json and --csv")
+    rows = _nutgraf(ctx, embed=False).feedback(since=since, limit=limit)
+    if as_json:
+        _dump([row.to_dict() for row in rows])
+    elif as_csv:
+        import csv
+        import io
+
+        table = io.StringIO()
+        writer = csv.DictWriter(table, FEEDBACK_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row.to_dict(), "citations": json.dumps(row.citations, ensure_ascii=False)})
+        click.echo(table.getvalue(), nl=False)
+    else:
+        for row in rows:
+            click.echo(f"{row.received_at}\t{row.rating}\t{row.question}\t{row.comment or ''}")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; each loads its own copy of the models.")
 @_model_option
-@click.option("--min-confidence", type=click.FloatRange(0, 1),
-              help="Answer only at this confidence or above. [env: NUTGRAF_MIN_CONFIDENCE; "
-                   "default: the calibrated threshold]")
-@click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY",
-              help="A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
-                   "env var, which stays out of the process list). [env: NUTGRAF_ADMIN_KEYS, comma-separated]")
-@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
-              help="A publisher origin whose pages may call the API, e.g. https://news.example.org "
-                   "(repeatable). [env: NUTGRAF_CORS_ORIGINS, comma-separated]")
-@click.option("--max-body", type=click.IntRange(min=1), metavar="BYTES",
-              help="Largest request body accepted. [env: NUTGRAF_MAX_BODY_BYTES; default: 1000000]")
-@click.option("--rate-limit", type=click.FloatRange(min=0), metavar="PER_SECOND",
-              help="Sustained API requests per second per client IP; 0 turns the limit off. "
-                   "[env: NUTGRAF_RATE_LIMIT; default: 2]")
-@click.option("--rate-burst", type=click.IntRange(min=1), metavar="N",
-              help="API requests a client may make at once. [env: NUTGRAF_RATE_BURST; default: 30]")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help=help_text("min_confidence"))
+@click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY", help=help_text(
+    "admin_keys", "A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
+                  "variable, which stays out of the process list)."))
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN", help=help_text(
+    "cors_origins", "A publisher origin whose pages may call the API, e.g. https://news.example.org "
+                    "(repeatable)."))
+@click.option("--max-body", type=click.IntRange(min=1), metavar="BYTES", help=help_text("max_body_bytes"))
+@click.option("--rate-limit", type=click.FloatRange(min=0), metavar="PER_SECOND", help=help_text("rate_limit"))
+@click.option("--rate-burst", type=click.IntRange(min=1), metavar="N", help=help_text("rate_burst"))
 @click.pass_context
 @reports_errors
 def serve(ctx, host, port, workers, model, min_confidence, admin_keys, cors_origins, max_body, rate_limit,
@@ -345,22 +526,17 @@ def serve(ctx, host, port, workers, model, min_confidence, admin_keys, cors_orig
     API docs:   http://HOST:PORT/docs  (OpenAPI at /openapi.json)
     Widget:     <script src="http://HOST:PORT/widget.js" data-article="ID"></script>
     """
-    import dataclasses
     import os
 
     import uvicorn
 
-    from .server.settings import ServerSettings
+    from .settings import current
 
-    base = ServerSettings.from_env()
-    limits = {"min_confidence": min_confidence, "max_body_bytes": max_body, "rate_limit": rate_limit,
-              "rate_burst": rate_burst}
-    settings = dataclasses.replace(
-        base, db=ctx.obj["db"] or base.db, model=model, admin_keys=admin_keys or base.admin_keys,
-        cors_origins=cors_origins or base.cors_origins,
-        **{name: value for name, value in limits.items() if value is not None},
-    )
-    # Every worker process builds its app from the environment.
+    settings = current().with_values(
+        db=ctx.obj["db"], model=model, min_confidence=min_confidence, admin_keys=admin_keys or None,
+        cors_origins=cors_origins or None, max_body_bytes=max_body, rate_limit=rate_limit,
+        rate_burst=rate_burst)
+    # Every worker process reads its settings from the environment.
     os.environ.update(settings.to_env())
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"nutgraf: demo site at http://{shown}:{port}/ and API docs at http://{shown}:{port}/docs",

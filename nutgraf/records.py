@@ -146,6 +146,44 @@ class ArticleSummary:
 
 
 @dataclass
+class Turn:
+    """One question of a conversation and what it was answered."""
+
+    question: str
+    answer: str | None
+    article_ids: list[str]  # the articles its citations came from
+    people: list[str] = field(default_factory=list)  # persons the turn was about, most salient first
+    resolved: str = ""  # the question as it was answered, made to stand on its own
+
+
+@dataclass
+class Conversation:
+    id: str
+    created_at: str  # ISO 8601, UTC
+    last_used_at: str  # when its last turn was added; it expires some days after
+    article_ids: list[str]  # every article its turns cited, in order of first citation
+    turns: int
+
+
+@dataclass
+class Feedback:
+    """A reader's rating of an answer: the publisher's data, never expired."""
+
+    rating: str  # helpful | not_helpful | wrong_citation
+    question: str
+    answer: str | None = None  # the answer shown, or the note when it abstained
+    comment: str | None = None  # the reader's reason, in their words
+    citations: list[dict[str, Any]] = field(default_factory=list)  # {article_id, sentence_index, text}
+    article_id: str | None = None
+    conversation_id: str | None = None
+    id: str = ""  # given when it is stored
+    received_at: str = ""  # ISO 8601, UTC; given when it is stored
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Scope:
     """Which part of the archive a search or question covers."""
 
@@ -175,22 +213,43 @@ class Citation:
 
 
 @dataclass
+class AnswerPoint:
+    """One part of an answer of several parts (a list item, a bullet, a quote), with its citations."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": [c.to_dict() for c in self.citations]}
+
+
+@dataclass
 class Answer:
-    """The JSON shape of ``nutgraf ask --json`` (see PRODUCT.md)."""
+    """The JSON shape of ``nutgraf ask --json`` (see PRODUCT.md and docs/cli.md)."""
 
     question: str
-    answer: str | None  # None when the articles do not answer the question
+    answer: str | None  # None when the articles do not answer the question; always one line
     answerable: bool
     confidence: float
     citations: list[Citation] = field(default_factory=list)
+    # The form of the answer: phrase, yes-no, list, explanation, overview, quote, who-is, when.
+    kind: str = "phrase"
+    # "answer"; "closest" (no confident answer, but the cited sentence most likely holds it,
+    # shown in ``note``); "none" (the articles do not say).
+    grade: str = "answer"
+    verdict: str | None = None  # yes-no answers: "yes", "no" or "not-decided"
+    points: list[AnswerPoint] = field(default_factory=list)  # answers of several parts, each cited
     explanation: str | None = None  # at most two grounded sentences behind the short answer
     note: str | None = None  # when abstaining: what the text does say instead
     related: list[dict[str, Any]] = field(default_factory=list)
     conversation_id: str | None = None
     mode: str = "extractive"  # extractive | llm:<model name>
+    # The question that was answered: a follow-up made to stand on its own, or a translation.
+    resolved_question: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
+        data["points"] = [p.to_dict() for p in self.points]
         return data

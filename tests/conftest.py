@@ -32,3 +32,13 @@ def sample_text() -> str:
 @pytest.fixture
 def fixture_path():
     return lambda name: FIXTURES / name
+
+
+def pytest_configure(config):
+    """Tests answer extractively unless they name a model, and keep model states in a
+    folder of their own, never in the user's cache."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("NUTGRAF_MODEL", "none")
+    os.environ.setdefault("NUTGRAF_STATE_DIR", tempfile.mkdtemp(prefix="nutgraf-test-states-"))

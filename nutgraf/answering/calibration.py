@@ -21,18 +21,31 @@ class Calibration:
     weights: list[float]
     bias: float
     threshold: float  # answer when confidence >= threshold
+    # Below the threshold, show the cited sentence as where the article comes closest when
+    # the confidence is at least this (None: never).
+    closest: float | None = None
 
     def confidence(self, values: dict[str, float]) -> float:
         z = self.bias + sum(w * values[name] for name, w in zip(self.features, self.weights))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_dict(self) -> dict:
-        return {"features": self.features, "weights": self.weights, "bias": self.bias,
+        data = {"features": self.features, "weights": self.weights, "bias": self.bias,
                 "threshold": self.threshold}
+        if self.closest is not None:
+            data["closest"] = self.closest
+        return data
+
+
+# What each calibration predicts, fitted on the tune splits by benchmarks/calibrate.py:
+# "phrase": the model's short answer is right; "sentence": the sentence the model chose holds
+# the answer (for explanations and lists, and the "closest" band); "evidence": the sentence
+# retrieval ranks first holds it (for yes/no verdicts); "extractive": the same, without a model.
+MODES = ("phrase", "sentence", "evidence", "extractive")
 
 
 def load(mode: str) -> Calibration:
-    """The shipped calibration for ``mode`` ("llm" or "extractive")."""
+    """The shipped calibration for ``mode`` (one of ``MODES``)."""
     data = json.loads(resources.files(__package__).joinpath("calibration.json").read_text())
     return Calibration(**data[mode])
 

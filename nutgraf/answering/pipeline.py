@@ -1,244 +1,186 @@
-"""The answering pipeline: evidence → short answer → support check → answer or abstain.
+"""The answering pipeline: typed stages around one request.
 
-The same steps serve every reader: with a language model (local llama.cpp or any
-OpenAI-compatible server) the model picks the sentence and the phrase; without one, the best
-retrieved sentence and the phrase of the asked-for type. Either way the answer is a span of a
-cited sentence and the decision to answer comes from a calibrated confidence.
+    open → resolve → gather → classify → read → check → decide → remember
+
+- **open** validates the question and loads what every later stage shares (the articles,
+  the conversation) once;
+- **resolve** makes a follow-up stand on its own and a question in another language English;
+- **gather** runs one search and chooses the numbered evidence;
+- **classify** decides the form of answer the question wants (``kinds``);
+- **read** drafts it from the article's structures, the language model or the best sentence;
+- **check** drops every point its citations do not support;
+- **decide** grades it by a calibrated confidence: an answer, the sentence that comes
+  closest, or "the article does not say";
+- **remember** keeps the turn for follow-ups.
+
+The same stages serve every reader: the CLI, the HTTP API, streaming, related questions
+and the benchmarks call them, with or without a language model.
 """
 
 from __future__ import annotations
 
-import math
 import time
-import unicodedata
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Generator, Iterator
 
-from ..errors import InputError, NotFound
-from ..llm.base import LLM, Completion
-from ..records import Answer, Citation, Scope
-from ..retrieval.search import MAX_QUERY_CHARS, Retriever
+from ..llm.base import LLM
+from ..records import Answer, AnswerPoint, Scope, Turn
+from ..retrieval.search import Retriever
 from ..store.base import Store
-from . import calibration, conversation, reader
-from .evidence import Evidence, EvidenceSet, gather
-from .extractive import expected_labels, typed_phrase
-from .spans import align, answer_in_question, name_coverage, term_coverage, tidy
+from . import conversation, language, reader
+from .decide import Decider
+from .evidence import EvidenceSet, gather
+from .kinds import Asked, classify
+from .read import Draft, read, read_many
+from .request import Request, open_request
+from .support import check
 
-ALLOWED_CONTROLS = {"\n", "\t", "\r"}
-
-
-@dataclass
-class _Turn:
-    """One question on its way through the pipeline."""
-
-    question: str
-    resolved: str  # with pronouns resolved against the conversation
-    evidence: EvidenceSet
-    messages: list
-    history: list[conversation.Turn]
-    conversation_id: str | None
-    started: float
-    timings: dict[str, float]
-    streamed: Completion | None = None  # the reply, when it was streamed and the backend returned it
+Event = dict
 
 
-@dataclass
-class Candidate:
-    item: Evidence
-    start: int  # offsets into the cited sentence's text
-    end: int
-    features: dict[str, float]
-
-
-def validate_question(question: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise InputError("the question is empty")
-    if len(question) > MAX_QUERY_CHARS:
-        raise InputError(f"the question is longer than {MAX_QUERY_CHARS:,} characters")
-    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in question):
-        raise InputError("the question contains control characters")
-    return " ".join(question.split())
+def result_of(steps: Generator):
+    """Run a generator stage to its end; what it returns."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 class Answerer:
     def __init__(self, store: Store, retriever: Retriever, llm: LLM | None = None,
                  min_confidence: float | None = None):
-        """``min_confidence`` overrides the calibrated threshold below which it abstains."""
+        """``min_confidence`` overrides the calibrated thresholds below which it abstains."""
         self.store = store
         self.retriever = retriever
         self.llm = llm
         self.mode = f"llm:{llm.name}" if llm else "extractive"
-        self.calibration = calibration.load("llm" if llm else "extractive")
-        if min_confidence is not None:
-            self.calibration.threshold = min_confidence
+        self.decider = Decider(llm is not None, min_confidence)
 
     def answer(self, question: str, scope: Scope, conversation_id: str | None = None,
                remember: bool = True) -> Answer:
         """The checked answer; ``remember=False`` keeps it out of any conversation."""
-        turn = self._prepare(question, scope, conversation_id)
-        return self._finish(turn, self._candidate(turn), remember)
+        return result_of(self.run(self.open(question, scope, conversation_id), remember, stream=False))
 
-    def stream(self, question: str, scope: Scope, conversation_id: str | None = None) -> Iterator[dict]:
-        """``{"type": "delta", "text": ...}`` events while the answer is produced, then
-        ``{"type": "answer", "answer": Answer}``: the final, checked answer (which may abstain
-        even after deltas were sent)."""
-        turn = self._prepare(question, scope, conversation_id)
-        if self.llm is not None:
-            turn.streamed = yield from self._deltas(turn)
-        yield {"type": "answer", "answer": self._finish(turn, self._candidate(turn))}
+    def stream(self, question: str, scope: Scope, conversation_id: str | None = None) -> Iterator[Event]:
+        """Events while the answer is made: ``evidence`` (the sentence retrieval ranks first,
+        before the model reads), ``delta`` pieces of the model's reply, then ``answer``: the
+        final, checked answer (which may abstain even after deltas were sent)."""
+        result = yield from self.run(self.open(question, scope, conversation_id), remember=True, stream=True)
+        yield {"type": "answer", "answer": result}
 
-    def _deltas(self, turn: _Turn):
-        """Delta events of the model's reply; returns its Completion when the backend gives one."""
-        read_started = time.perf_counter()
-        pieces = reader.stream_phrase(self.llm.stream(
-            turn.messages, max_tokens=reader.MAX_REPLY_TOKENS, stop=["\n"], grammar=reader.GRAMMAR,
-            top_logprobs=reader.TOP_LOGPROBS))
-        while True:
-            try:
-                piece = next(pieces)
-            except StopIteration as finished:
-                turn.timings["stream"] = _ms(read_started)
-                return finished.value
-            turn.timings.setdefault("first_token", _ms(turn.started))
-            yield {"type": "delta", "text": piece}
-
-    def _prepare(self, question: str, scope: Scope, conversation_id: str | None) -> _Turn:
+    def answer_many(self, questions: list[str], scope: Scope) -> list[Answer]:
+        """Answers to several questions about the same articles, through the same stages,
+        none of them remembered; what the model reads for them is read side by side (this is
+        how related questions are checked)."""
+        if not questions:
+            return []
+        first = self.open(questions[0], scope)
+        requests = [first] + [open_request(q, scope, None, self.store, loaded=first.articles) for q in questions[1:]]
+        evidence = [self.gather(self.resolve(request)) for request in requests]
+        asked = [self.classify(request, found) for request, found in zip(requests, evidence)]
         started = time.perf_counter()
-        question = validate_question(question)
-        self._check_scope(scope)
-        turns = conversation.load(self.store, conversation_id) if conversation_id else []
-        resolved = conversation.resolve(question, turns)
-        evidence = gather(resolved, scope, self.retriever, self.store)
-        history = [(t.question, t.answer or "no answer") for t in turns]
-        messages = reader.build_messages(resolved, evidence, history) if self.llm else []
-        return _Turn(question, resolved, evidence, messages, turns, conversation_id, started,
-                     {"retrieve": _ms(started)})
+        drafts = read_many(requests, asked, evidence, self.llm, self.retriever.embedder)
+        answers = []
+        for request, draft, found in zip(requests, drafts, evidence):
+            request.timed("read", started)
+            answer = self.decide(request, self.check(draft), found)
+            answer.timings_ms = {**request.timings, "total": request.elapsed_ms()}
+            answers.append(answer)
+        return answers
 
-    def _candidate(self, turn: _Turn) -> Candidate | None:
-        read_started = time.perf_counter()
-        if self.llm is None:
-            candidate = self._extractive(turn.resolved, turn.evidence)
-        else:
-            candidate = self._read(turn.resolved, turn.evidence, turn.messages, turn.streamed)
-        turn.timings["read"] = _ms(read_started)
-        return candidate
-
-    def _finish(self, turn: _Turn, candidate: Candidate | None, remember: bool = True) -> Answer:
-        result = self._decide(turn.question, candidate, turn.evidence)
+    def run(self, request: Request, remember: bool = True,
+            stream: bool = True) -> Generator[Event, None, Answer]:
+        """Every stage after ``open``, yielding the stream's events; returns the answer."""
+        self.resolve(request)
+        evidence = self.gather(request)
+        if stream and evidence.top is not None:
+            request.timings["evidence"] = request.elapsed_ms()
+            yield {"type": "evidence", "citations": [evidence.top.citation().to_dict()]}
+        asked = self.classify(request, evidence)
+        started = time.perf_counter()
+        reading = read(request, asked, evidence, self.llm, self.retriever.embedder)
+        draft = yield from self._deltas(reading, request, show=stream and request.language == language.ENGLISH)
+        request.timed("read", started)
+        answer = self.decide(request, self.check(draft), evidence)
+        self.translate(request, answer)
         if remember:
-            result.conversation_id = turn.conversation_id or conversation.new_id()
-            self._remember(result, turn.resolved, turn.history)
-        result.timings_ms = {**turn.timings, "total": _ms(turn.started)}
-        return result
-
-    # -- reading
-
-    def _read(self, question: str, evidence: EvidenceSet, messages, streamed=None) -> Candidate | None:
-        reading = reader.interpret(streamed) if streamed is not None else reader.read(self.llm, messages)
-        if reading.phrase is None:
-            return None
-        candidate = self._align(reading.phrase, evidence.by_number(reading.number or 0), evidence)
-        if candidate is None:
-            return None
-        candidate.features.update(
-            none_logodds=math.log(reading.p_number + 1e-3) - math.log(reading.p_none + 1e-3),
-            phrase_logprob=reading.phrase_logprob,
-            # A whole sentence offered as the answer mostly means the model found none.
-            span_fraction=(candidate.end - candidate.start) / max(1, len(candidate.item.sentence.text)),
-        )
-        return candidate
-
-    def _align(self, phrase: str, cited: Evidence | None, evidence: EvidenceSet) -> Candidate | None:
-        """The phrase as a span of the cited sentence, else of the sentence it matches best."""
-        options = ([cited] if cited else []) + [i for i in evidence.items if i is not cited]
-        best = None
-        for item in options:
-            span = align(phrase, item.sentence.text)
-            if span and (best is None or span.alignment > best[1].alignment + 0.05):
-                best = (item, span)
-            if span and span.alignment == 1.0:
-                break
-        if best is None:
-            return None
-        item, span = best
-        return Candidate(item, span.start, span.end, {"alignment": span.alignment})
-
-    def _extractive(self, question: str, evidence: EvidenceSet) -> Candidate | None:
-        if not evidence.ranked:
-            return None
-        top = evidence.ranked[0]
-        item = next((i for i in evidence.items
-                     if i.article_id == top.article_id and i.sentence.index == top.sentence_index), None)
-        if item is None:
-            return None
-        span = typed_phrase(question, item.sentence.text)
-        typed = span is not None
-        if span is None:
-            span = (0, len(item.sentence.text))
-        return Candidate(item, *span, {"typed_span": float(typed or expected_labels(question) is None)})
-
-    # -- deciding
-
-    def features(self, question: str, candidate: Candidate, evidence: EvidenceSet) -> dict[str, float]:
-        """The signals the calibrated confidence is computed from."""
-        context = " ".join(i.sentence.text for i in evidence.neighbours(candidate.item))
-        rank = candidate.item.rank
-        return {
-            **candidate.features,
-            "term_coverage": term_coverage(question, context),
-            "name_coverage": name_coverage(question, context),
-            "answer_echo": answer_in_question(self.phrase(question, candidate), question),
-            "retrieval_rr": 1.0 / (1 + rank) if rank is not None else 0.0,
-            "dense_similarity": self._similarity(question, candidate.item.sentence.text),
-        }
-
-    def _similarity(self, question: str, sentence: str) -> float:
-        if self.retriever.embedder is None:
-            return 0.0
-        question_vector, sentence_vector = self.retriever.embedder.embed([question, sentence])
-        return float(question_vector @ sentence_vector)
-
-    @staticmethod
-    def phrase(question: str, candidate: Candidate) -> str:
-        return tidy(candidate.item.sentence.text[candidate.start:candidate.end], question)
-
-    def _decide(self, question: str, candidate: Candidate | None, evidence: EvidenceSet) -> Answer:
-        if candidate is None:
-            return self._abstain(question, evidence, 0.0)
-        confidence = self.calibration.confidence(self.features(question, candidate, evidence))
-        if confidence < self.calibration.threshold:
-            return self._abstain(question, evidence, confidence)
-        sentence = candidate.item.sentence
-        citation = Citation(candidate.item.article_id, sentence.index, sentence.start, sentence.end, sentence.text)
-        return Answer(question, self.phrase(question, candidate), True, round(confidence, 3), [citation],
-                      explanation=sentence.text, mode=self.mode)
-
-    def _abstain(self, question: str, evidence: EvidenceSet, confidence: float) -> Answer:
-        """No answer; the note quotes what the text says that comes closest, and cites it."""
-        answer = Answer(question, None, False, round(confidence, 3), mode=self.mode)
-        if evidence.ranked:
-            closest = evidence.ranked[0]
-            subject = "article does" if len(evidence.titles) <= 1 else "articles do"
-            answer.note = f"The {subject} not say. The closest it comes: “{closest.text}”"
-            answer.citations = [Citation(closest.article_id, closest.sentence_index,
-                                         closest.start, closest.end, closest.text)]
+            self.remember(request, answer)
+        answer.timings_ms = {**request.timings, "total": request.elapsed_ms()}
         return answer
 
-    # -- scope and memory
+    # -- the stages
 
-    def _check_scope(self, scope: Scope) -> None:
-        for article_id in scope.article_ids or []:
-            if self.store.content_hash(article_id) is None:
-                raise NotFound(f"no article with id {article_id!r}")
+    def open(self, question: str, scope: Scope, conversation_id: str | None = None) -> Request:
+        return open_request(question, scope, conversation_id, self.store)
 
-    def _remember(self, result: Answer, resolved: str, turns: list[conversation.Turn]) -> None:
-        article_ids = sorted({c.article_id for c in result.citations})
-        articles = [a for a in (self.store.get_article(i) for i in article_ids) if a]
-        cited = [c.text for c in result.citations if result.answerable]
-        people = conversation.people_in([resolved, result.answer or "", *cited], articles)
-        turns.append(conversation.Turn(result.question, result.answer, article_ids, people))
-        conversation.save(self.store, result.conversation_id, turns)
+    def resolve(self, request: Request) -> Request:
+        """The question made to stand on its own, in English."""
+        started = time.perf_counter()
+        request.language = language.detect(request.question)
+        question = request.question
+        if request.language != language.ENGLISH and self.llm is not None:
+            question = reader.translate(self.llm, question, "English")
+        articles = list(request.articles.values())
+        resolved = conversation.resolve(question, request.turns, articles)
+        if resolved == question and self.llm is not None and conversation.needs_context(question, request.turns):
+            history = [(t.resolved or t.question, t.answer or "no answer") for t in request.turns]
+            resolved = reader.rewrite_follow_up(self.llm, history, question)
+        request.resolved = resolved
+        request.timed("resolve", started)
+        return request
 
+    def gather(self, request: Request) -> EvidenceSet:
+        started = time.perf_counter()
+        evidence = gather(request, self.retriever, self.store)
+        request.timed("retrieve", started)
+        return evidence
 
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)
+    def classify(self, request: Request, evidence: EvidenceSet) -> Asked:
+        return classify(request.resolved, list(request.articles.values()))
+
+    def read(self, request: Request, asked: Asked, evidence: EvidenceSet) -> Draft:
+        """The draft answer, without streaming (for callers that want only the result)."""
+        return result_of(read(request, asked, evidence, self.llm, self.retriever.embedder))
+
+    def check(self, draft: Draft) -> Draft:
+        return check(draft, self.llm)
+
+    def decide(self, request: Request, draft: Draft, evidence: EvidenceSet) -> Answer:
+        answer = self.decider.decide(request, draft, evidence, self.retriever.embedder, self.mode)
+        if request.resolved != request.question:
+            answer.resolved_question = request.resolved
+        return answer
+
+    def translate(self, request: Request, answer: Answer) -> None:
+        """The answer's words in the reader's language; citations stay the article's."""
+        if request.language == language.ENGLISH or self.llm is None:
+            return
+        started = time.perf_counter()
+        target = language.name(request.language)
+        if answer.answer:
+            answer.answer = reader.translate(self.llm, answer.answer, target)
+        answer.points = [AnswerPoint(reader.translate(self.llm, p.text, target), p.citations) for p in answer.points]
+        if answer.note:
+            answer.note = reader.translate(self.llm, answer.note, target)
+        request.timed("translate", started)
+
+    def remember(self, request: Request, answer: Answer) -> None:
+        answer.conversation_id = request.conversation_id or conversation.new_id()
+        article_ids = sorted({c.article_id for c in answer.citations})
+        articles = [a for a in (request.articles.get(i) or self.store.get_article(i) for i in article_ids) if a]
+        cited = [c.text for c in answer.citations if answer.answerable]
+        people = conversation.people_in([request.resolved, answer.answer or "", *cited], articles)
+        conversation.append(self.store, answer.conversation_id,
+                            Turn(answer.question, answer.answer, article_ids, people, request.resolved))
+
+    @staticmethod
+    def _deltas(reading: Generator[str, None, Draft], request: Request,
+                show: bool) -> Generator[Event, None, Draft]:
+        while True:
+            try:
+                text = next(reading)
+            except StopIteration as done:
+                return done.value
+            if show:
+                request.timings.setdefault("first_token", request.elapsed_ms())
+                yield {"type": "delta", "text": text}

@@ -68,11 +68,22 @@ def tidy(answer: str, question: str) -> str:
     return answer
 
 
+ENDINGS = ("ing", "ed", "es", "s", "e", "ly", "er")
+
+
+def _stem(word: str) -> str:
+    """The word without one common English ending ("waited", "waiting" → "wait")."""
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
 def _same_word(a: str, b: str) -> bool:
-    """Equal, or one is the other with an ending ("last"/"lasted", "summit"/"summits")."""
+    """Equal, or the same word with another ending ("last"/"lasted", "cycle"/"cycling")."""
     shorter, longer = sorted((a, b), key=len)
     return shorter == longer or (len(shorter) >= 4 and longer.startswith(shorter)) or \
-        (len(shorter) >= 6 and longer[:6] == shorter[:6])
+        (len(shorter) >= 6 and longer[:6] == shorter[:6]) or _stem(a) == _stem(b)
 
 
 def term_coverage(question: str, text: str) -> float:
@@ -100,6 +111,18 @@ def name_coverage(question: str, text: str) -> float:
         return 1.0
     lowered = text.lower()
     return sum(1 for n in names if n in lowered) / len(names)
+
+
+def number_coverage(question: str, text: str) -> float:
+    """Share of the question's numbers (years, counts) that the text contains (1 when it has none).
+
+    "Who won the award in 2022?" is not answered by a sentence about 2021.
+    """
+    numbers = re.findall(r"\d+(?:[.,]\d+)*", question)
+    if not numbers:
+        return 1.0
+    present = set(re.findall(r"\d+(?:[.,]\d+)*", text))
+    return sum(1 for n in numbers if n in present) / len(numbers)
 
 
 def answer_in_question(answer: str, question: str) -> float:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import NutgrafError
+from ..settings import help_text
 from . import datasets, runner
 
 
@@ -27,9 +28,7 @@ def eval_group() -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N questions.")
 @click.option("--predictions", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
               help="Write one JSON line per question here.")
-@click.option("--model", "-m", envvar="NUTGRAF_MODEL", default="qwen2.5-1.5b", show_default=True,
-              help="Packaged model name, .gguf path, OpenAI-compatible base URL (http://host/v1#model), "
-                   "or 'none' for extractive answers. [env: NUTGRAF_MODEL]")
+@click.option("--model", "-m", help=help_text("model"))
 @click.option("--rebuild", is_flag=True, help="Ingest the articles again instead of reusing the cached database.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics summary as JSON.")
@@ -78,7 +77,7 @@ def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: in
         summary = runner.run(items, answer, predictions, lookup=nutgraf.store.get_article, progress=progress)
     finally:
         nutgraf.close()
-    return {"dataset": evalset.name, "model": model, "database": str(database), "predictions": str(predictions),
+    return {"dataset": evalset.name, "model": nutgraf.settings.model, "database": str(database), "predictions": str(predictions),
             "articles_not_ingested": len(failures), **summary}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,9 +17,10 @@ from typing import Any
 
 from ..errors import InputError
 from ..records import Document
+from ..settings import current, env_name
 from .metrics import answer_parts
 
-EVAL_DIR_ENV = "NUTGRAF_EVAL_DIR"
+EVAL_DIR_ENV = env_name("eval_dir")
 SPLITS = ("tune", "report")
 NULL_ANSWER = "Insufficient information."  # MultiHop-RAG's gold for questions the corpus cannot answer
 
@@ -32,7 +32,7 @@ class EvalItem:
     documents: list[Document]  # the articles the question is asked about; empty: the whole archive
     answers: list[str]  # gold answers, any of which is right (empty when unanswerable)
     answerable: bool
-    scoring: str  # "squad" (EM/F1), "rgb" (contains every part) or "multihop"
+    scoring: str  # "squad" (EM/F1), "rgb" (contains every part), "multihop" or "boolq" (yes/no)
     kind: str = ""  # the subset reported on its own: RGB's "positive"/"negative", MultiHop's query type
     parts: list[list[str]] = field(default_factory=list)  # RGB: each part needs one of its alternatives
     article_ids: list[str] | None = None  # set once the documents are ingested; None: archive-wide
@@ -71,9 +71,9 @@ def document_key(document: Document) -> tuple[str | None, str]:
 
 
 def eval_dir() -> Path:
-    """``NUTGRAF_EVAL_DIR``, else ``shared/eval`` next to the repository."""
-    configured = os.environ.get(EVAL_DIR_ENV)
-    folder = Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "eval"
+    """The ``eval_dir`` setting (``NUTGRAF_EVAL_DIR``), else ``shared/eval`` next to the repository."""
+    configured = current().eval_dir
+    folder = configured if configured else Path(__file__).resolve().parents[2].parent / "shared" / "eval"
     if not folder.is_dir():
         raise InputError(f"no evaluation data at {folder}; set {EVAL_DIR_ENV} to the folder holding it")
     return folder
@@ -256,11 +256,35 @@ def _multihop_archive(queries: list[dict], truth: dict[str, dict]) -> list[Docum
     ]
 
 
+# -- BoolQ
+
+
+def load_boolq(split: str) -> EvalSet:
+    """Yes/no questions on Wikipedia passages: lines 1-300 tune, 301-600 report.
+
+    BoolQ writes questions lowercased without a question mark, as search queries; they are
+    given a capital and a question mark, as a reader would type them.
+    """
+    rows = _read_json_lines(_data_file("boolq", "dev-600.jsonl"))
+    chosen = rows[:300] if split == "tune" else rows[300:600]
+    items = []
+    for number, row in enumerate(chosen, start=1 if split == "tune" else 301):
+        question = row["question"].strip()
+        document = Document(text=row["passage"].strip(), title=row.get("title"), origin=f"boolq#{number}")
+        items.append(EvalItem(
+            id=f"boolq-{number}", question=question[:1].upper() + question[1:].rstrip("?") + "?",
+            documents=[document], answers=["yes" if row["answer"] else "no"], answerable=True,
+            scoring="boolq", kind="yes" if row["answer"] else "no",
+        ))
+    return EvalSet(name=f"boolq-{split}", items=items)
+
+
 LOADERS: dict[str, Callable[[str], EvalSet]] = {
     "squad2": load_squad2,
     "newsqa": load_newsqa,
     "rgb": load_rgb,
     "multihop": load_multihop,
+    "boolq": load_boolq,
 }
 
 

@@ -91,6 +91,14 @@ def multihop_correct(prediction: str | None, gold: str) -> bool:
     return bool(expected) and f" {expected} " in f" {predicted} "
 
 
+def verdict_of(prediction: str | None) -> str | None:
+    """"yes" or "no" when an answer starts with that verdict ("No: the Kremlin warned ..."), else None."""
+    if not prediction:
+        return None
+    first = normalize_answer(prediction).split(" ", 1)[0]
+    return first if first in YES_NO else None
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The ``q``-th percentile by linear interpolation (numpy's default), or None when empty."""
     if not values:

@@ -171,6 +171,8 @@ def score(item: EvalItem, prediction: str | None) -> dict[str, Any]:
         return {"correct": prediction is None}
     if item.scoring == "rgb":
         return {"correct": metrics.contains_answer(prediction, item.parts)}
+    if item.scoring == "boolq":
+        return {"correct": metrics.verdict_of(prediction) == item.answers[0]}
     return {"correct": metrics.multihop_correct(prediction, item.answers[0])}
 
 
@@ -214,7 +216,12 @@ def headline(pairs: list[tuple[EvalItem, dict]]) -> dict[str, float | None]:
     squad = [(i, r) for i, r in pairs if i.scoring == "squad"]
     rgb = [(i, r) for i, r in pairs if i.scoring == "rgb"]
     multihop = [(i, r) for i, r in pairs if i.scoring == "multihop"]
+    boolq = [(i, r) for i, r in pairs if i.scoring == "boolq"]
     figures: dict[str, float | None] = {}
+    if boolq:
+        figures.update(accuracy=_share(r["correct"] for _, r in boolq),
+                       majority_baseline=max(_share(i.answers[0] == "yes" for i, _ in boolq),
+                                             _share(i.answers[0] == "no" for i, _ in boolq)))
     if squad:
         has, no = [p for p in squad if p[0].answerable], [p for p in squad if not p[0].answerable]
         figures.update(

@@ -30,6 +30,14 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _HTML_TAG = re.compile(r"<(?:p|div|br|h[1-6]|ul|ol|li|article|section|blockquote)\b", re.I)
 _SENTENCE_END = (".", ",", ";", ":")
+# Interface text a page leaves after the story when it is saved as text: widget and share
+# labels ("Ask me anything", "Explore related questions", "Share on Facebook"). A line that
+# closes a story ends like a sentence; these are a few words with no closing punctuation.
+_CHROME_MAX_WORDS = 6
+_CLOSING = (".", "!", "?", "…", ":", ";", '"', "”", "’", "'", ")", "]")
+_STRUCTURE = re.compile(r"\s*(?:[-*+•]\s|\d{1,3}[.)]\s|\||```|~~~|<)")  # list, table, code, HTML
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKDOWN_LEAD = re.compile(r"^\s*(?:#{1,6}|>)\s*")
 
 
 # --- plain text -------------------------------------------------------------------------
@@ -43,7 +51,7 @@ def text_document(text: str, name: str) -> Document:
     with one paragraph per line.
     """
     fields, body = split_front_matter(text)
-    document = _document_from_fields(fields, body.strip("\n"))
+    document = _document_from_fields(fields, without_trailing_chrome(body.strip("\n")))
     first_line, rest = _split_first_line(document.text)
     if document.title is None and _reads_as_heading(first_line, rest, document.text):
         document.title, document.text = first_line.strip(), rest
@@ -69,6 +77,31 @@ def _reads_as_heading(line: str, rest: str, text: str) -> bool:
     return bool(_BLANK_LINE.match(text, len(line))) or not _BLANK_LINE.search(text)
 
 
+def without_trailing_chrome(text: str, markdown: bool = False) -> str:
+    """``text`` without the interface lines after its last paragraph (see ``_CHROME_MAX_WORDS``).
+
+    Only the end is cut, so offsets into what is kept do not move; a short line inside the
+    story (a subheading) is followed by more story and stays. Lists, tables and code are
+    content, and a text made only of such short lines is left whole.
+    """
+    lines = text.rstrip().split("\n")
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or _is_chrome(lines[end - 1], markdown)):
+        end -= 1
+    if end == 0 or end == len(lines):
+        return text
+    return "\n".join(lines[:end])
+
+
+def _is_chrome(line: str, markdown: bool) -> bool:
+    if _STRUCTURE.match(line):
+        return False
+    if markdown:
+        line = _MARKDOWN_LEAD.sub("", _MARKDOWN_LINK.sub(r"\1", line)).strip("*_ \t")
+    words = line.split()
+    return 0 < len(words) <= _CHROME_MAX_WORDS and not line.rstrip().endswith(_CLOSING)
+
+
 def title_from_name(name: str) -> str | None:
     """``budapest-summit.txt`` -> ``Budapest summit``."""
     path = urlsplit(name).path if "://" in name else name
@@ -86,7 +119,7 @@ _MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 def markdown_document(text: str, name: str) -> Document:
     fields, body = split_front_matter(text)
-    heading, paragraphs = markdown_paragraphs(body)
+    heading, paragraphs = markdown_paragraphs(without_trailing_chrome(body, markdown=True))
     document = _document_from_fields(fields, "\n\n".join(paragraphs))
     if heading is not None and document.title in (None, heading):
         document.title = heading

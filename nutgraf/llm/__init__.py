@@ -17,7 +17,7 @@ from ..errors import InputError, ModelError
 from .base import LLM, Completion, Message, TokenChoice, option_logprobs
 from .packaged import PACKAGED_MODELS, ModelInfo, list_models, model_path
 
-DEFAULT_MODEL = "qwen2.5-1.5b"
+from ..settings import DEFAULT_MODEL, current
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -36,14 +36,19 @@ _loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], LLM] = {}
 _loading = threading.Lock()
 
 
-def load_model(spec: str = DEFAULT_MODEL, **options: Any) -> LLM:
+def load_model(spec: str = DEFAULT_MODEL, *, threads: int | None = None, **options: Any) -> LLM:
     """The model ``spec`` names, loaded once per process and shared afterwards.
 
     ``spec`` is a packaged model name, a path to a .gguf file, or an ``http(s)://`` base
     URL of an OpenAI-compatible API (``.../v1``), optionally ending in ``#model-name``.
-    ``options`` go to the backend: ``n_ctx``, ``n_threads``, ``prefix_cache_mb`` for local
-    models; ``model``, ``api_key_env``, ``timeout`` for servers.
+    ``threads`` is for a local model (default: the ``llm_threads`` setting); a server has
+    its own. ``options`` go to the backend: ``n_ctx``, ``parallel``, ``kv_type``, ``states``
+    for local models (whose evaluated article prefixes are kept in the state cache, see
+    :mod:`nutgraf.llm.states`); ``model``, ``api_key``, ``timeout`` for servers.
     """
+    served = spec.startswith(("http://", "https://"))
+    if threads is not None and not served:
+        options["n_threads"] = threads
     key = (spec, tuple(sorted(options.items())))
     with _loading:
         model = _loaded.get(key)
@@ -61,9 +66,12 @@ def _open(spec: str, **options: Any) -> LLM:
         return OpenAICompatibleModel(base_url, name, **options)
 
     from .llamacpp import LlamaCppModel
+    from .states import default_store
 
+    options.setdefault("states", default_store())
+    options.setdefault("kv_type", current().kv_type)
     if spec in PACKAGED_MODELS:
-        return LlamaCppModel(model_path(spec), name=spec, **options)
+        return LlamaCppModel(model_path(spec), name=spec, sha256=PACKAGED_MODELS[spec].sha256, **options)
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or path.exists():
         if not path.is_file():

@@ -8,7 +8,7 @@ nutgraf (option probabilities, abstention scores) is built on those two.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -45,6 +45,40 @@ class Completion:
     finish_reason: FinishReason = "stop"
 
 
+class Stream(Iterator[str]):
+    """The text pieces of one reply, as they are generated.
+
+    Once the pieces are exhausted, ``completion`` holds the finished :class:`Completion` when
+    the backend can give one (with log-probabilities), else None. Backends wrap a generator
+    that returns its Completion; callers only iterate and then read ``completion``.
+    """
+
+    def __init__(self, pieces: Generator[str, None, Completion | None]) -> None:
+        self._pieces = pieces
+        self.completion: Completion | None = None
+        self.finished = False
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._pieces)
+        except StopIteration as done:
+            self.completion = done.value
+            self.finished = True
+            raise
+
+    def drain(self) -> Completion | None:
+        """Read the rest of the reply; its Completion."""
+        for _ in self:
+            pass
+        return self.completion
+
+    def close(self) -> None:
+        self._pieces.close()
+
+
 class LLM(Protocol):
     name: str
 
@@ -56,12 +90,15 @@ class LLM(Protocol):
         stop: list[str] | None = None,
         grammar: str | None = None,
         top_logprobs: int = 0,
+        prefix: str | None = None,
     ) -> Completion:
         """The greedy reply to ``messages``.
 
         ``grammar`` is a llama.cpp GBNF grammar the reply must match (backends that cannot
         enforce one ignore it, so callers still parse the reply defensively).
         ``top_logprobs`` > 0 fills each ``TokenChoice.top`` with that many alternatives.
+        ``prefix`` is the start of the last message that other prompts share (the article,
+        ahead of the task): a backend that can keeps what it read of it for them.
         """
 
     def stream(
@@ -72,16 +109,26 @@ class LLM(Protocol):
         stop: list[str] | None = None,
         grammar: str | None = None,
         top_logprobs: int = 0,
-    ) -> Iterator[str]:
+        prefix: str | None = None,
+    ) -> Stream:
         """The same reply as :meth:`complete`, as text pieces while they are generated.
 
-        A backend that can may return the finished :class:`Completion` (with
-        ``top_logprobs`` alternatives) as the generator's return value, sparing the caller a
-        second generation; one that cannot returns None.
+        A backend that can fills the stream's ``completion`` (with ``top_logprobs``
+        alternatives) once it is exhausted, sparing the caller a second generation.
         """
 
 
-def option_logprobs(llm: LLM, messages: list[Message], options: list[str]) -> dict[str, float]:
+def complete_all(llm: LLM, prompts: list[list[Message]], *, prefix: str, **options) -> list[Completion]:
+    """Replies to several prompts that start with the same ``prefix``: decoded side by side
+    by a backend that can (``complete_many``), one after another by any other."""
+    many = getattr(llm, "complete_many", None)
+    if many is not None:
+        return many(prompts, prefix=prefix, **options)
+    return [llm.complete(messages, prefix=prefix, **options) for messages in prompts]
+
+
+def option_logprobs(llm: LLM, messages: list[Message], options: list[str],
+                    prefix: str | None = None) -> dict[str, float]:
     """The log-probability that the reply to ``messages`` starts with each of ``options``.
 
     Read from the first generated step's alternatives, so options must differ in their
@@ -90,7 +137,12 @@ def option_logprobs(llm: LLM, messages: list[Message], options: list[str]) -> di
     listed alternatives gets the lowest listed log-probability, an upper bound on its own.
     The values are not renormalised: their sum says how much the model wanted any option.
     """
-    completion = llm.complete(messages, max_tokens=1, top_logprobs=MAX_TOP_LOGPROBS)
+    completion = llm.complete(messages, max_tokens=1, top_logprobs=MAX_TOP_LOGPROBS, prefix=prefix)
+    return options_in(completion, options)
+
+
+def options_in(completion: Completion, options: list[str]) -> dict[str, float]:
+    """:func:`option_logprobs` read off a one-token completion made with ``MAX_TOP_LOGPROBS``."""
     if not completion.tokens:
         return {option: -math.inf for option in options}
     first = completion.tokens[0]

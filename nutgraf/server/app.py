@@ -1,16 +1,17 @@
 """The nutgraf web app: the JSON API, the widget and the demo site in one ASGI application.
 
     uvicorn --factory nutgraf.server.app:app_from_env     # settings from the environment
-    create_app(ServerSettings(db="news.db", model="none"))  # in code and tests
+    create_app(Settings(db="news.db", model="none"))      # in code and tests
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +21,8 @@ from ..errors import NutgrafError
 from . import pages, routes
 from .errors import install_error_handlers
 from .limits import BodyLimit, RateLimit
-from .related import RelatedPools
-from .settings import ServerSettings
+from ..settings import Settings, current
+from .preparation import Preparation
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,13 @@ def _version() -> str:
         return "0"
 
 
-def create_app(settings: ServerSettings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
-    settings = settings or ServerSettings()
+def create_app(settings: Settings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
+    settings = settings or current()
     app = FastAPI(title="nutgraf", version=_version(), description=DESCRIPTION, lifespan=_lifespan,
                   redoc_url=None)
     app.state.settings = settings
-    app.state.nutgraf = nutgraf or Nutgraf(settings.db, model=settings.model,
-                                           min_confidence=settings.min_confidence)
-    app.state.related = RelatedPools(app.state.nutgraf)
+    app.state.nutgraf = nutgraf or Nutgraf(settings=settings)
+    app.state.preparation = Preparation(app.state.nutgraf, settings.prepare_worker)
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(pages.router)
@@ -63,19 +63,42 @@ def create_app(settings: ServerSettings | None = None, nutgraf: Nutgraf | None =
 
 def app_from_env() -> FastAPI:
     """The app for ``nutgraf serve``'s workers, configured by the environment it sets."""
-    return create_app(ServerSettings.from_env())
+    return create_app(current())
 
 
-def healthz() -> dict:
-    return {"status": "ok", "version": _version()}
+def healthz(request: Request) -> dict:
+    """Up, its version, and the preparation queue: articles waiting, being prepared, done
+    and failed, and whether this process runs a worker on it."""
+    app = request.app
+    return {"status": "ok", "version": _version(), "preparation": {
+        "queue": app.state.nutgraf.preparation_queue(), "worker": app.state.preparation.working}}
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     nutgraf: Nutgraf = app.state.nutgraf
     await run_in_threadpool(_warm_up, nutgraf)
+    expiry = asyncio.create_task(_expire_conversations(nutgraf, app.state.settings.gc_interval))
+    app.state.preparation.start()
     yield
+    expiry.cancel()
+    with suppress(asyncio.CancelledError):
+        await expiry  # an expiry run in progress finishes before the store closes
+    await run_in_threadpool(app.state.preparation.stop)
     nutgraf.close()
+
+
+async def _expire_conversations(nutgraf: Nutgraf, interval: float) -> None:
+    """Remove expired conversations now and every ``interval`` seconds. With several
+    workers or servers each does it; a conversation is deleted once all the same."""
+    while True:
+        try:
+            removed, cutoff = await run_in_threadpool(nutgraf.expire_conversations)
+            if removed:
+                log.info("removed %d conversations last used before %s", removed, cutoff.isoformat())
+        except NutgrafError as error:
+            log.warning("conversation expiry failed: %s", error)
+        await asyncio.sleep(interval)
 
 
 def _warm_up(nutgraf: Nutgraf) -> None:

@@ -1,8 +1,9 @@
 """The demo site (an archive index and article pages, the way a news site shows them) and
 the embeddable widget script.
 
-Article pages mark every sentence with ``data-sentence`` inside a ``data-article`` block,
-so the widget can highlight the sentences an answer cites.
+Article pages mark every sentence with ``data-sentence`` inside a ``data-article`` block:
+the widget highlights the sentences an answer cites on those elements exactly (a publisher's
+page without the markup is searched for the sentences' text instead).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
@@ -31,6 +32,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+ARCHIVE_PAGE = 50  # stories on one page of the archive
 SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ")", "…")
 
 
@@ -93,9 +95,14 @@ def _ends_with_colon(block: Block) -> bool:
 
 
 @router.get("/", response_class=HTMLResponse)
-def archive(request: Request):
-    articles = request.app.state.nutgraf.articles()
-    return templates.TemplateResponse(request, "index.html", {"articles": articles}, headers=PAGE_HEADERS)
+def archive(request: Request, offset: int = Query(0, ge=0)):
+    nutgraf = request.app.state.nutgraf
+    context = {
+        "articles": nutgraf.articles(limit=ARCHIVE_PAGE, offset=offset),
+        "newer": max(offset - ARCHIVE_PAGE, 0) if offset else None,
+        "older": offset + ARCHIVE_PAGE if offset + ARCHIVE_PAGE < nutgraf.article_count() else None,
+    }
+    return templates.TemplateResponse(request, "index.html", context, headers=PAGE_HEADERS)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import uuid
-from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -25,7 +23,7 @@ from ..api import Nutgraf
 from ..errors import InputError, NutgrafError
 from ..ingest.files import json_document
 from ..ingest.pipeline import IngestOutcome
-from ..records import Answer, ArticleSummary
+from ..records import Answer, ArticleSummary, Feedback
 from ..retrieval.search import MAX_QUERY_CHARS
 from .errors import error_code
 from .streaming import iterate_in_thread
@@ -33,7 +31,6 @@ from .streaming import iterate_in_thread
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1")
 bearer = HTTPBearer(auto_error=False, description="An admin key from NUTGRAF_ADMIN_KEYS or --admin-key.")
-FEEDBACK = "feedback"
 TEXT_FIELDS = ("text", "body", "content")
 
 
@@ -67,13 +64,17 @@ class AskRequest(BaseModel):
     "/ask",
     response_model=Answer,
     responses={200: {"content": {"text/event-stream": {"description": (
-        "With `Accept: text/event-stream` or `?stream=1`: `delta` events ({\"text\"}) while the "
-        "answer is produced, then one `answer` event holding the final answer (it may abstain "
-        "after deltas), or an `error` event.")}}}},
+        "With `Accept: text/event-stream` or `?stream=1`: first an `evidence` event "
+        "({\"citations\": [...]}: the sentence retrieval ranks first, sent before the model reads), "
+        "then `delta` events ({\"text\"}) while the answer is produced, then one `answer` event "
+        "holding the final answer (it may abstain after deltas), or an `error` event.")}}}},
 )
 async def ask(body: AskRequest, request: Request,
               stream: bool = Query(False, description="Stream Server-Sent Events.")) -> Any:
-    """A short answer citing the sentences it rests on, or `answerable: false` and a note."""
+    """An answer in the form the question wants (`kind`: phrase, yes-no, list, explanation,
+    overview, quote, who-is, when), citing the sentences it rests on; answers of several parts
+    carry `points`, each cited. When the articles do not answer: `answerable: false`, `grade`
+    "closest" (the sentence that most likely holds it, in `note`) or "none", and a note."""
     ng = nutgraf(request)
     options = {"article_id": body.article_id, "conversation_id": body.conversation_id}
     if stream or "text/event-stream" in request.headers.get("accept", ""):
@@ -122,13 +123,15 @@ def related(request: Request, response: Response, article_id: str = Query(max_le
                                       description="The question just asked, for follow-ups."),
             conversation_id: str | None = Query(None, max_length=64),
             limit: int = Query(8, ge=1, le=20)) -> dict:
-    """Questions the article answers: `{"questions": [{"question", "answer_preview", "citations"}]}`.
+    """The article's explore panel: `{"key_points": [{"text", "citations"}], "questions":
+    [{"question", "answer_preview", "kind", "citations", "bridge", ...}]}`.
 
-    They are worked out once per article. While that is still going on (it can take minutes
-    with a language model) the answer is `{"questions": [], "pending": true}`: ask again later.
+    It is made once per article when the article is prepared (after ingest). Until then the
+    answer is `{"key_points": [], "questions": [], "pending": true}` and the article is
+    prepared in the background: ask again shortly.
     """
-    if not request.app.state.related.ready(article_id, request.app.state.settings.related_wait):
-        return {"article_id": article_id, "questions": [], "pending": True}
+    if not request.app.state.preparation.ready(article_id, request.app.state.settings.related_wait):
+        return {"article_id": article_id, "key_points": [], "questions": [], "pending": True}
     result = nutgraf(request).related(article_id, after=after, conversation_id=conversation_id, limit=limit)
     if after is None and conversation_id is None:
         # The same for every reader of the article: browsers and CDNs may keep it briefly.
@@ -141,12 +144,19 @@ def related(request: Request, response: Response, article_id: str = Query(max_le
 
 class ArticleList(BaseModel):
     articles: list[ArticleSummary]
+    total: int = Field(description="Articles in the archive, on every page.")
+    limit: int
+    offset: int
 
 
 @router.get("/articles", response_model=ArticleList)
-def list_articles(request: Request) -> dict:
-    """Every ingested article, newest first."""
-    return {"articles": [a.to_dict() for a in nutgraf(request).articles()]}
+def list_articles(request: Request, limit: int = Query(100, ge=1, le=1000),
+                  offset: int = Query(0, ge=0, description="Articles to skip, newest first.")) -> dict:
+    """Ingested articles, newest first, one page at a time: `total` says how many there are."""
+    ng = nutgraf(request)
+    page = ng.articles(limit=limit, offset=offset)
+    return {"articles": [a.to_dict() for a in page], "total": ng.article_count(), "limit": limit,
+            "offset": offset}
 
 
 @router.get("/articles/{article_id}")
@@ -169,7 +179,7 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
 
     Needs an admin key. Each article gets a result (added, updated, unchanged or failed);
     when none succeeds the answer is a 400 error. The related questions of every added or
-    updated article are then worked out in the background.
+    updated article are then prepared in the background (read by the model, explore panel).
     """
     ng = nutgraf(request)
     if isinstance(payload, dict) and "url" in payload and not any(payload.get(f) for f in TEXT_FIELDS):
@@ -180,10 +190,8 @@ def ingest(request: Request, payload: dict[str, Any] | list[dict[str, Any]] = Bo
         first = next((o.error for o in outcomes if o.error), "nothing to ingest")
         raise InputError(f"nothing was ingested: {first}")
     if request.app.state.settings.related_on_ingest:
-        for outcome in outcomes:
-            if outcome.status in ("added", "updated"):
-                # Readers arrive soon after publication: have their related questions ready.
-                request.app.state.related.schedule(outcome.article_id)
+        # Readers arrive soon after publication: have the articles prepared for them.
+        ng.queue_preparation([o.article_id for o in outcomes if o.status in ("added", "updated")])
     return {"results": [o.to_dict() for o in outcomes]}
 
 
@@ -233,14 +241,12 @@ class FeedbackRequest(BaseModel):
 @router.post("/feedback", status_code=201)
 def feedback(request: Request, body: FeedbackRequest) -> dict:
     """A reader's rating of an answer: helpful, not helpful, or a wrong citation."""
-    key = uuid.uuid4().hex
-    record = {**body.model_dump(), "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    nutgraf(request).store.cache_put(FEEDBACK, key, record)
-    return {"id": key}
+    return {"id": nutgraf(request).add_feedback(Feedback(**body.model_dump())).id}
 
 
 @router.get("/feedback", dependencies=[Depends(require_admin)])
-def list_feedback(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict:
+def list_feedback(request: Request, limit: int = Query(100, ge=1, le=1000),
+                  since: str | None = Query(None, max_length=40, examples=["2025-10-01"],
+                                            description="Only feedback received at or after this time.")) -> dict:
     """Feedback received, newest first (needs an admin key)."""
-    items = nutgraf(request).store.cache_items(FEEDBACK, limit=limit)
-    return {"feedback": [{"id": key, **value} for key, value in items]}
+    return {"feedback": [f.to_dict() for f in nutgraf(request).feedback(since=since, limit=limit)]}

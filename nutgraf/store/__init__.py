@@ -8,24 +8,25 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from ..errors import StoreError
+from ..settings import Settings, current
 from .base import PutResult, Store
 
-DB_ENV = "NUTGRAF_DB"
+
+def default_db(settings: Settings | None = None) -> str:
+    """The ``db`` setting (``NUTGRAF_DB``), else ``nutgraf.db`` in the user data directory."""
+    return (settings or current()).db or str(Path(user_data_dir("nutgraf")) / "nutgraf.db")
 
 
-def default_db() -> str:
-    return os.environ.get(DB_ENV) or str(Path(user_data_dir("nutgraf")) / "nutgraf.db")
-
-
-def open_store(location: str | os.PathLike | None = None) -> Store:
+def open_store(location: str | os.PathLike | None = None, settings: Settings | None = None) -> Store:
     """A store for ``location``: a ``postgresql://`` URL, or a SQLite file path (the default)."""
-    location = str(location or default_db())
+    settings = settings or current()
+    location = str(location or default_db(settings))
     if location.startswith(("postgresql://", "postgres://")):
         try:
             from .postgres import PostgresStore
         except ImportError as error:
             raise StoreError(f"PostgreSQL support needs {error.name}: pip install 'nutgraf[postgres]'") from error
-        return PostgresStore(location)
+        return PostgresStore(location, settings)
     from .sqlite import SQLiteStore
 
     return SQLiteStore(location.removeprefix("sqlite:///"))

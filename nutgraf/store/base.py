@@ -7,12 +7,14 @@ article or the new one, never a mix.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from ..records import Article, ArticleSummary, Hit, Scope, Sentence
+from ..records import Article, ArticleSummary, Conversation, Feedback, Hit, Scope, Sentence, Turn
 
 PutStatus = Literal["added", "updated", "unchanged"]
 
@@ -34,7 +36,12 @@ class Store(Protocol):
     def content_hash(self, article_id: str) -> str | None:
         """The stored content hash, or None when the id is unknown (cheap idempotency check)."""
 
-    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]: ...
+    def list_articles(self, scope: Scope | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[ArticleSummary]:
+        """Newest first (by publication, then ingest time; ties by id, so pages never overlap);
+        ``limit`` and ``offset`` page through them."""
+
+    def count_articles(self, scope: Scope | None = None) -> int: ...
 
     def delete_article(self, article_id: str) -> bool: ...
 
@@ -62,12 +69,60 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
 
     def cache_get(self, namespace: str, key: str) -> Any | None:
-        """A JSON value kept for later requests (related questions, conversations)."""
+        """A JSON value worked out from articles and kept for later requests (related questions)."""
 
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes or goes."""
 
-    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
-        """(key, value) pairs of ``namespace``, newest first (feedback, for example)."""
+    # -- reader data: kept apart from the cache, which is only ever derived from articles
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> int:
+        """Add ``turn`` after the conversation's last (creating the conversation if new) and
+        return its position, counted from 0. Atomic: appends that race each get their place."""
+
+    def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        """The conversation's turns, oldest first; with ``limit``, only the last ``limit``."""
+
+    def conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def expire_conversations(self, older_than: datetime) -> int:
+        """Remove the conversations last used before ``older_than``; return how many went."""
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        """Keep ``feedback``; returns it with its new ``id`` and ``received_at``."""
+
+    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+        """Feedback received at or after ``since``, newest first."""
+
+    # -- jobs: work to do per article, shared by every process on the store (see nutgraf.jobs)
+
+    def enqueue(self, kind: str, article_ids: list[str]) -> int:
+        """Queue a job of ``kind`` for each article (again, when it is done; once more after
+        it finishes, when it is running: the article changed meanwhile)."""
+
+    def claim(self, kind: str, worker: str, stale_after: float, max_attempts: int) -> str | None:
+        """Atomically take the oldest queued job, or one whose worker has sent no heartbeat
+        for ``stale_after`` seconds (it died); None when there is none. A job taken
+        ``max_attempts`` times without finishing fails instead."""
+
+    def heartbeat(self, kind: str, article_id: str, worker: str) -> bool:
+        """Say the job is still being worked on; False when it is no longer this worker's."""
+
+    def finish(self, kind: str, article_id: str, worker: str, error: str | None = None) -> None: ...
+
+    def job_state(self, kind: str, article_id: str) -> str | None:
+        """The state of the article's job of ``kind``, or None when it has none."""
+
+    def job_counts(self, kind: str) -> dict[str, int]:
+        """Jobs of ``kind`` by state: queued, running, done, failed."""
 
     def close(self) -> None: ...
+
+
+def merged_ids(kept: list[str], added: list[str]) -> list[str]:
+    """``kept``, then the ids of ``added`` it lacks, in order and without repeats."""
+    return list(dict.fromkeys([*kept, *added]))
+
+
+def new_feedback_id() -> str:
+    return uuid.uuid4().hex

@@ -15,9 +15,9 @@ old article or the new one, never a mix.
 from __future__ import annotations
 
 import json
-import os
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -25,20 +25,18 @@ from urllib.parse import urlsplit
 import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..analysis.fingerprint import bands
 from ..errors import InputError, StoreError
+from ..settings import Settings, current, env_name
 from ..records import (
-    Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
+    Article, ArticleSummary, Conversation, Entity, Feedback, Hit, Mention, Quote, Scope, Sentence,
+    TimeExpression, Turn,
 )
-from .base import PutResult, PutStatus
+from .base import PutResult, PutStatus, merged_ids, new_feedback_id
 from .query import query_terms
-
-POOL_MIN_ENV = "NUTGRAF_PG_POOL_MIN"
-POOL_MAX_ENV = "NUTGRAF_PG_POOL_MAX"
-POOL_TIMEOUT_ENV = "NUTGRAF_PG_POOL_TIMEOUT"
-EF_SEARCH_ENV = "NUTGRAF_PG_EF_SEARCH"
 
 # Advisory lock keys (any constants, unique within this database's users).
 MIGRATION_LOCK = 7_242_001
@@ -98,7 +96,56 @@ MIGRATIONS = [
     CREATE INDEX cache_article ON cache (article_id);
     CREATE INDEX cache_newest ON cache (namespace, created_at DESC, seq DESC);
     """,
-    # 2: MinHash LSH bands (see analysis/fingerprint.py), cut from the stored signatures
+    # 2: reader data in tables of its own, out of the cache (where version 1 kept it)
+    """
+    CREATE TABLE conversations (
+        id text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        last_used_at timestamptz NOT NULL DEFAULT clock_timestamp(), article_ids jsonb NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX conversations_last_used ON conversations (last_used_at);
+    CREATE TABLE turns (
+        conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        position integer NOT NULL, asked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        question text NOT NULL, answer text, article_ids jsonb NOT NULL, people jsonb NOT NULL,
+        resolved text NOT NULL DEFAULT '',
+        PRIMARY KEY (conversation_id, position)
+    );
+    CREATE TABLE feedback (
+        id text PRIMARY KEY, received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        rating text NOT NULL, question text NOT NULL, answer text, comment text, citations jsonb NOT NULL,
+        article_id text, conversation_id text, seq bigint GENERATED ALWAYS AS IDENTITY
+    );
+    CREATE INDEX feedback_newest ON feedback (received_at DESC, seq DESC);
+    INSERT INTO conversations (id, created_at, last_used_at)
+        SELECT key, created_at, created_at FROM cache WHERE namespace = 'conversation';
+    INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people)
+        SELECT c.key, t.n - 1, c.created_at, coalesce(t.turn ->> 'question', ''), t.turn ->> 'answer',
+               coalesce(t.turn -> 'article_ids', '[]'), coalesce(t.turn -> 'people', '[]')
+        FROM cache c CROSS JOIN LATERAL jsonb_array_elements(c.value::jsonb) WITH ORDINALITY AS t (turn, n)
+        WHERE c.namespace = 'conversation';
+    UPDATE conversations c SET article_ids = coalesce((
+        SELECT jsonb_agg(DISTINCT a.id) FROM turns t CROSS JOIN LATERAL jsonb_array_elements(t.article_ids) AS a (id)
+        WHERE t.conversation_id = c.id), '[]');
+    INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id, conversation_id)
+        SELECT key, coalesce((value::jsonb ->> 'received_at')::timestamptz, created_at),
+               coalesce(value::jsonb ->> 'rating', ''), coalesce(value::jsonb ->> 'question', ''),
+               value::jsonb ->> 'answer', value::jsonb ->> 'comment', coalesce(value::jsonb -> 'citations', '[]'),
+               value::jsonb ->> 'article_id', value::jsonb ->> 'conversation_id'
+        FROM cache WHERE namespace = 'feedback' ORDER BY seq;
+    DELETE FROM cache WHERE namespace IN ('conversation', 'feedback');
+    """,
+    # 3: work to do per article (preparing it for readers), shared by every server
+    """
+    CREATE TABLE jobs (
+        kind text NOT NULL, article_id text NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        state text NOT NULL, again boolean NOT NULL DEFAULT false, worker text,
+        attempts integer NOT NULL DEFAULT 0, queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        started_at timestamptz, heartbeat_at timestamptz, finished_at timestamptz, error text,
+        PRIMARY KEY (kind, article_id)
+    );
+    CREATE INDEX jobs_waiting ON jobs (kind, state, queued_at);
+    """,
+    # 4: MinHash LSH bands (see analysis/fingerprint.py), cut from the stored signatures
     """
     CREATE TABLE signature_bands (
         band smallint NOT NULL, key bytea NOT NULL,
@@ -141,20 +188,11 @@ ORDER BY score DESC, m.article_id, m.idx LIMIT %s
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _utc(datetime.now(timezone.utc))
 
 
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError(f"{name} must be a number, not {value!r}") from None
-    if number <= 0:
-        raise InputError(f"{name} must be above zero, not {value!r}")
-    return number
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def describe(url: str) -> str:
@@ -168,15 +206,17 @@ def _first_line(error: Exception) -> str:
 
 
 class PostgresStore:
-    def __init__(self, url: str):
+    def __init__(self, url: str, settings: Settings | None = None):
+        """``settings`` give the pool sizes and ``hnsw.ef_search`` (default: :func:`current`)."""
+        settings = settings or current()
         self.url = url
         self._where = describe(url)
         self._indexed_dimensions: set[int] = set()
         self._counted: tuple[float, float] | None = None  # (sentences, when they were counted)
-        self._ef_search = int(_env_number(EF_SEARCH_ENV, 100))
-        min_size = int(_env_number(POOL_MIN_ENV, 1))
-        max_size = max(min_size, int(_env_number(POOL_MAX_ENV, 10)))
-        timeout = _env_number(POOL_TIMEOUT_ENV, 30)
+        self._ef_search = settings.pg_ef_search
+        min_size = settings.pg_pool_min
+        max_size = max(min_size, settings.pg_pool_max)
+        timeout = settings.pg_pool_timeout
         try:
             with psycopg.connect(url, autocommit=True) as db:
                 _migrate(db, self._where)
@@ -201,7 +241,7 @@ class PostgresStore:
             with self._pool.connection() as db:
                 yield db
         except PoolTimeout as error:
-            raise StoreError(f"no free connection to PostgreSQL at {self._where}; raise {POOL_MAX_ENV}") from error
+            raise StoreError(f"no free connection to PostgreSQL at {self._where}; raise {env_name('pg_pool_max')}") from error
         except psycopg.OperationalError as error:
             raise StoreError(f"PostgreSQL at {self._where}: {_first_line(error)}") from error
 
@@ -328,16 +368,23 @@ class PostgresStore:
             signature=np.frombuffer(signature, np.uint64) if signature else None,
         )
 
-    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
+    def list_articles(self, scope: Scope | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[ArticleSummary]:
         where, params = _scope_sql(scope, "a")
         with self._connection() as db:
             rows = db.execute(
                 "SELECT a.id, a.title, a.url, a.published, a.source,"
                 " (SELECT count(*) FROM sentences s WHERE s.article_id = a.id), a.ingested_at"
-                f" FROM articles a WHERE {where} ORDER BY a.published DESC NULLS LAST, a.ingested_at DESC",
-                params,
+                f" FROM articles a WHERE {where}"
+                " ORDER BY a.published DESC NULLS LAST, a.ingested_at DESC, a.id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
             ).fetchall()
         return [ArticleSummary(*row) for row in rows]
+
+    def count_articles(self, scope: Scope | None = None) -> int:
+        where, params = _scope_sql(scope, "a")
+        with self._connection() as db:
+            return db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
 
     def article_ids(self, scope: Scope | None = None) -> list[str]:
         where, params = _scope_sql(scope, "a")
@@ -459,14 +506,6 @@ class PostgresStore:
                              (namespace, key)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
-        """(key, value) pairs of ``namespace``, newest first."""
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT key, value FROM cache WHERE namespace = %s ORDER BY created_at DESC, seq DESC"
-                " LIMIT %s", (namespace, limit)).fetchall()
-        return [(r[0], json.loads(r[1])) for r in rows]
-
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes."""
         with self._connection() as db:
@@ -475,6 +514,119 @@ class PostgresStore:
                 " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
                 " article_id = excluded.article_id, created_at = clock_timestamp()",
                 (namespace, key, article_id, json.dumps(value)))
+
+    # -- reader data
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> int:
+        with self._transaction() as db:
+            # The upsert takes the conversation's row lock, so appends to one conversation
+            # queue here; read committed then shows each the turns committed before it.
+            (article_ids,) = db.execute(
+                "INSERT INTO conversations (id) VALUES (%s) ON CONFLICT (id) DO UPDATE"
+                " SET last_used_at = clock_timestamp() RETURNING article_ids", (conversation_id,)).fetchone()
+            merged = merged_ids(article_ids, turn.article_ids)
+            if merged != article_ids:
+                db.execute("UPDATE conversations SET article_ids = %s WHERE id = %s", (Jsonb(merged), conversation_id))
+            (position,) = db.execute("SELECT coalesce(max(position) + 1, 0) FROM turns WHERE conversation_id = %s",
+                                     (conversation_id,)).fetchone()
+            db.execute(
+                "INSERT INTO turns (conversation_id, position, question, answer, article_ids, people, resolved)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s)",
+                (conversation_id, position, turn.question, turn.answer, Jsonb(turn.article_ids), Jsonb(turn.people),
+                 turn.resolved))
+        return position
+
+    # -- jobs
+
+    def enqueue(self, kind: str, article_ids: list[str]) -> int:
+        with self._transaction() as db:
+            for article_id in article_ids:
+                db.execute(
+                    "INSERT INTO jobs (kind, article_id, state) VALUES (%s, %s, 'queued')"
+                    " ON CONFLICT (kind, article_id) DO UPDATE SET"
+                    " again = (jobs.state = 'running'),"
+                    " attempts = CASE WHEN jobs.state = 'running' THEN jobs.attempts ELSE 0 END,"
+                    " state = CASE WHEN jobs.state = 'running' THEN jobs.state ELSE 'queued' END,"
+                    " queued_at = clock_timestamp(), error = NULL", (kind, article_id))
+        return len(article_ids)
+
+    def claim(self, kind: str, worker: str, stale_after: float, max_attempts: int) -> str | None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET state = 'failed', error = 'stopped without finishing, too often',"
+                       " finished_at = clock_timestamp() WHERE kind = %s AND state = 'running'"
+                       " AND heartbeat_at < clock_timestamp() - make_interval(secs => %s) AND attempts >= %s",
+                       (kind, stale_after, max_attempts))
+            # SKIP LOCKED: workers on other servers pass over a job being claimed, never wait on it.
+            row = db.execute(
+                "UPDATE jobs SET state = 'running', worker = %s, started_at = clock_timestamp(),"
+                " heartbeat_at = clock_timestamp(), attempts = attempts + 1, again = false"
+                " WHERE (kind, article_id) = (SELECT kind, article_id FROM jobs WHERE kind = %s AND"
+                " (state = 'queued' OR (state = 'running' AND heartbeat_at < clock_timestamp()"
+                " - make_interval(secs => %s))) ORDER BY queued_at, article_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " RETURNING article_id", (worker, kind, stale_after)).fetchone()
+        return row[0] if row else None
+
+    def heartbeat(self, kind: str, article_id: str, worker: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE jobs SET heartbeat_at = clock_timestamp() WHERE kind = %s"
+                              " AND article_id = %s AND worker = %s AND state = 'running'",
+                              (kind, article_id, worker)).rowcount > 0
+
+    def finish(self, kind: str, article_id: str, worker: str, error: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET state = CASE WHEN again THEN 'queued' WHEN %s::text IS NULL THEN 'done'"
+                       " ELSE 'failed' END, again = false, error = %s, finished_at = clock_timestamp()"
+                       " WHERE kind = %s AND article_id = %s AND worker = %s AND state = 'running'",
+                       (error, error, kind, article_id, worker))
+
+    def job_state(self, kind: str, article_id: str) -> str | None:
+        with self._connection() as db:
+            row = db.execute("SELECT state FROM jobs WHERE kind = %s AND article_id = %s", (kind, article_id)).fetchone()
+        return row[0] if row else None
+
+    def job_counts(self, kind: str) -> dict[str, int]:
+        with self._connection() as db:
+            rows = db.execute("SELECT state, count(*) FROM jobs WHERE kind = %s GROUP BY state", (kind,)).fetchall()
+        return {state: count for state, count in rows}
+
+    def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT question, answer, article_ids, people, resolved FROM turns WHERE conversation_id = %s"
+                " ORDER BY position DESC LIMIT %s", (conversation_id, limit)).fetchall()
+        return [Turn(*row) for row in reversed(rows)]
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        with self._connection() as db:
+            row = db.execute(
+                "SELECT id, created_at, last_used_at, article_ids,"
+                " (SELECT count(*) FROM turns WHERE conversation_id = c.id) FROM conversations c WHERE id = %s",
+                (conversation_id,)).fetchone()
+        return Conversation(row[0], _utc(row[1]), _utc(row[2]), row[3], row[4]) if row else None
+
+    def expire_conversations(self, older_than: datetime) -> int:
+        with self._connection() as db:  # their turns go with them (ON DELETE CASCADE)
+            return db.execute("DELETE FROM conversations WHERE last_used_at < %s", (older_than,)).rowcount
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        stored = replace(feedback, id=feedback.id or new_feedback_id())
+        with self._connection() as db:
+            (received_at,) = db.execute(
+                "INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,"
+                " conversation_id) VALUES (%s, coalesce(%s::timestamptz, clock_timestamp()), %s,%s,%s,%s,%s,%s,%s)"
+                " RETURNING received_at",
+                (stored.id, stored.received_at or None, stored.rating, stored.question, stored.answer,
+                 stored.comment, Jsonb(stored.citations), stored.article_id, stored.conversation_id)).fetchone()
+        return replace(stored, received_at=_utc(received_at))
+
+    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id"
+                " FROM feedback WHERE %s::timestamptz IS NULL OR received_at >= %s"
+                " ORDER BY received_at DESC, seq DESC LIMIT %s", (since, since, limit)).fetchall()
+        return [Feedback(id=r[0], received_at=_utc(r[1]), rating=r[2], question=r[3], answer=r[4], comment=r[5],
+                         citations=r[6], article_id=r[7], conversation_id=r[8]) for r in rows]
 
 
 def _migrate(db: psycopg.Connection, where: str) -> None:

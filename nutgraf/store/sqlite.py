@@ -11,7 +11,8 @@ import re
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,9 +21,10 @@ import numpy as np
 from ..analysis.fingerprint import bands
 from ..errors import StoreError
 from ..records import (
-    Article, ArticleSummary, Entity, Hit, Mention, Quote, Scope, Sentence, TimeExpression,
+    Article, ArticleSummary, Conversation, Entity, Feedback, Hit, Mention, Quote, Scope, Sentence,
+    TimeExpression, Turn,
 )
-from .base import PutResult
+from .base import PutResult, merged_ids, new_feedback_id
 from .query import fts_match_expression
 from .vector_index import VectorIndex
 
@@ -80,7 +82,57 @@ MIGRATIONS = [
     CREATE INDEX cache_article ON cache (article_id);
     INSERT INTO meta (key, value) VALUES ('generation', '0');
     """,
-    # 2: MinHash LSH bands (see analysis/fingerprint.py), cut from the stored signatures
+    # 2: reader data in tables of its own, out of the cache (where version 1 kept it)
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY, created_at TEXT NOT NULL, last_used_at TEXT NOT NULL,
+        article_ids TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX conversations_last_used ON conversations (last_used_at);
+    CREATE TABLE turns (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL, asked_at TEXT NOT NULL, question TEXT NOT NULL, answer TEXT,
+        article_ids TEXT NOT NULL, people TEXT NOT NULL, resolved TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (conversation_id, position)
+    );
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY, received_at TEXT NOT NULL, rating TEXT NOT NULL, question TEXT NOT NULL,
+        answer TEXT, comment TEXT, citations TEXT NOT NULL, article_id TEXT, conversation_id TEXT
+    );
+    CREATE INDEX feedback_received ON feedback (received_at);
+    INSERT INTO conversations (id, created_at, last_used_at)
+        SELECT key, created_at, created_at FROM cache WHERE namespace = 'conversation';
+    INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people)
+        SELECT c.key, CAST(t.key AS INTEGER), c.created_at, coalesce(json_extract(t.value, '$.question'), ''),
+               json_extract(t.value, '$.answer'), coalesce(json_extract(t.value, '$.article_ids'), '[]'),
+               coalesce(json_extract(t.value, '$.people'), '[]')
+        FROM cache c, json_each(c.value) t WHERE c.namespace = 'conversation';
+    UPDATE conversations SET article_ids = (
+        SELECT coalesce(json_group_array(id), '[]') FROM (
+            SELECT DISTINCT j.value AS id FROM turns t, json_each(t.article_ids) j
+            WHERE t.conversation_id = conversations.id));
+    INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,
+                          conversation_id)
+        SELECT key, coalesce(json_extract(value, '$.received_at'), created_at),
+               coalesce(json_extract(value, '$.rating'), ''), coalesce(json_extract(value, '$.question'), ''),
+               json_extract(value, '$.answer'), json_extract(value, '$.comment'),
+               coalesce(json_extract(value, '$.citations'), '[]'), json_extract(value, '$.article_id'),
+               json_extract(value, '$.conversation_id')
+        FROM cache WHERE namespace = 'feedback';
+    DELETE FROM cache WHERE namespace IN ('conversation', 'feedback');
+    """,
+    # 3: work to do per article (preparing it for readers), shared by every process
+    """
+    CREATE TABLE jobs (
+        kind TEXT NOT NULL, article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        state TEXT NOT NULL, again INTEGER NOT NULL DEFAULT 0, worker TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0, queued_at TEXT NOT NULL, started_at TEXT,
+        heartbeat_at TEXT, finished_at TEXT, error TEXT,
+        PRIMARY KEY (kind, article_id)
+    );
+    CREATE INDEX jobs_waiting ON jobs (kind, state, queued_at);
+    """,
+    # 4: MinHash LSH bands (see analysis/fingerprint.py), cut from the stored signatures
     """
     CREATE TABLE signature_bands (
         band INTEGER NOT NULL, key BLOB NOT NULL,
@@ -93,7 +145,7 @@ MIGRATIONS = [
     SELECT band.n, substr(a.signature, band.n * 32 + 1, 32), a.id FROM articles a, band
     WHERE length(a.signature) = 512;
     """,
-    # 3: the log of changed sentence vectors that keeps the vector index file up to date
+    # 5: the log of changed sentence vectors that keeps the vector index file up to date
     """
     CREATE TABLE vector_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, sentence_id INTEGER NOT NULL);
     CREATE TRIGGER sentences_vector_ai AFTER INSERT ON sentences WHEN new.embedding IS NOT NULL BEGIN
@@ -124,7 +176,17 @@ CANDIDATES_PER_HIT = 2
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _utc(datetime.now(timezone.utc))
+
+
+def _utc(moment: datetime) -> str:
+    """The one text form of a time here, so that comparing texts compares times."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _moment(moment: datetime | None = None) -> str:
+    """A time to the millisecond, for jobs: their heartbeats are seconds apart."""
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _vector_blob(vector: np.ndarray) -> bytes:
@@ -281,15 +343,21 @@ class SQLiteStore:
             signature=(np.frombuffer(row["signature"], np.uint64) if row["signature"] else None),
         )
 
-    def list_articles(self, scope: Scope | None = None) -> list[ArticleSummary]:
+    def list_articles(self, scope: Scope | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[ArticleSummary]:
         where, params = _scope_sql(scope, "a")
         rows = self._db.execute(
             "SELECT a.id, a.title, a.url, a.published, a.source, a.ingested_at,"
             " (SELECT COUNT(*) FROM sentences s WHERE s.article_id = a.id) AS n"
-            f" FROM articles a WHERE {where} ORDER BY a.published DESC, a.ingested_at DESC", params,
+            f" FROM articles a WHERE {where} ORDER BY a.published DESC, a.ingested_at DESC, a.id"
+            " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset],
         ).fetchall()
         return [ArticleSummary(r["id"], r["title"], r["url"], r["published"], r["source"], r["n"],
                                r["ingested_at"]) for r in rows]
+
+    def count_articles(self, scope: Scope | None = None) -> int:
+        where, params = _scope_sql(scope, "a")
+        return self._db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
 
     def article_ids(self, scope: Scope | None = None) -> list[str]:
         where, params = _scope_sql(scope, "a")
@@ -430,13 +498,6 @@ class SQLiteStore:
                                (namespace, key)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def cache_items(self, namespace: str, limit: int = 1000) -> list[tuple[str, Any]]:
-        """(key, value) pairs of ``namespace``, newest first."""
-        rows = self._db.execute(
-            "SELECT key, value FROM cache WHERE namespace = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-            (namespace, limit)).fetchall()
-        return [(r[0], json.loads(r[1])) for r in rows]
-
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes."""
         with self._transaction() as db:
@@ -445,6 +506,114 @@ class SQLiteStore:
                 " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
                 " article_id = excluded.article_id, created_at = excluded.created_at",
                 (namespace, key, article_id, json.dumps(value), _now()))
+
+    # -- reader data
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> int:
+        now = _now()
+        with self._transaction() as db:  # BEGIN IMMEDIATE: one writer at a time, in every process
+            row = db.execute("SELECT article_ids FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            article_ids = merged_ids(json.loads(row[0]) if row else [], turn.article_ids)
+            db.execute(
+                "INSERT INTO conversations (id, created_at, last_used_at, article_ids) VALUES (?,?,?,?)"
+                " ON CONFLICT (id) DO UPDATE SET last_used_at = excluded.last_used_at,"
+                " article_ids = excluded.article_ids", (conversation_id, now, now, json.dumps(article_ids)))
+            position = db.execute("SELECT coalesce(max(position) + 1, 0) FROM turns WHERE conversation_id = ?",
+                                  (conversation_id,)).fetchone()[0]
+            db.execute(
+                "INSERT INTO turns (conversation_id, position, asked_at, question, answer, article_ids, people,"
+                " resolved) VALUES (?,?,?,?,?,?,?,?)",
+                (conversation_id, position, now, turn.question, turn.answer, json.dumps(turn.article_ids),
+                 json.dumps(turn.people), turn.resolved))
+        return position
+
+    # -- jobs
+
+    def enqueue(self, kind: str, article_ids: list[str]) -> int:
+        now = _moment()
+        with self._transaction() as db:
+            for article_id in article_ids:
+                db.execute(
+                    "INSERT INTO jobs (kind, article_id, state, queued_at) VALUES (?, ?, 'queued', ?)"
+                    " ON CONFLICT (kind, article_id) DO UPDATE SET"
+                    " again = (state = 'running'), attempts = CASE WHEN state = 'running' THEN attempts ELSE 0 END,"
+                    " state = CASE WHEN state = 'running' THEN state ELSE 'queued' END,"
+                    " queued_at = excluded.queued_at, error = NULL", (kind, article_id, now))
+        return len(article_ids)
+
+    def claim(self, kind: str, worker: str, stale_after: float, max_attempts: int) -> str | None:
+        now = datetime.now(timezone.utc)
+        stale = _moment(now - timedelta(seconds=stale_after))
+        with self._transaction() as db:  # BEGIN IMMEDIATE: one claimer at a time, in every process
+            db.execute("UPDATE jobs SET state = 'failed', error = 'stopped without finishing, too often',"
+                       " finished_at = ? WHERE kind = ? AND state = 'running' AND heartbeat_at < ?"
+                       " AND attempts >= ?", (_moment(now), kind, stale, max_attempts))
+            row = db.execute(
+                "SELECT article_id FROM jobs WHERE kind = ? AND (state = 'queued' OR"
+                " (state = 'running' AND heartbeat_at < ?)) ORDER BY queued_at, article_id LIMIT 1",
+                (kind, stale)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?,"
+                       " attempts = attempts + 1, again = 0 WHERE kind = ? AND article_id = ?",
+                       (worker, _moment(now), _moment(now), kind, row[0]))
+            return row[0]
+
+    def heartbeat(self, kind: str, article_id: str, worker: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE jobs SET heartbeat_at = ? WHERE kind = ? AND article_id = ?"
+                              " AND worker = ? AND state = 'running'",
+                              (_moment(), kind, article_id, worker)).rowcount > 0
+
+    def finish(self, kind: str, article_id: str, worker: str, error: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET state = CASE WHEN again THEN 'queued' WHEN ? IS NULL THEN 'done'"
+                       " ELSE 'failed' END, again = 0, error = ?, finished_at = ? WHERE kind = ?"
+                       " AND article_id = ? AND worker = ? AND state = 'running'",
+                       (error, error, _moment(), kind, article_id, worker))
+
+    def job_state(self, kind: str, article_id: str) -> str | None:
+        row = self._db.execute("SELECT state FROM jobs WHERE kind = ? AND article_id = ?", (kind, article_id)).fetchone()
+        return row[0] if row else None
+
+    def job_counts(self, kind: str) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, count(*) FROM jobs WHERE kind = ? GROUP BY state", (kind,))
+        return {state: count for state, count in rows}
+
+    def conversation_turns(self, conversation_id: str, limit: int | None = None) -> list[Turn]:
+        rows = self._db.execute(
+            "SELECT question, answer, article_ids, people, resolved FROM turns WHERE conversation_id = ?"
+            " ORDER BY position DESC LIMIT ?", (conversation_id, -1 if limit is None else limit)).fetchall()
+        return [Turn(r[0], r[1], json.loads(r[2]), json.loads(r[3]), r[4]) for r in reversed(rows)]
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        row = self._db.execute(
+            "SELECT id, created_at, last_used_at, article_ids,"
+            " (SELECT count(*) FROM turns WHERE conversation_id = c.id) FROM conversations c WHERE id = ?",
+            (conversation_id,)).fetchone()
+        return Conversation(row[0], row[1], row[2], json.loads(row[3]), row[4]) if row else None
+
+    def expire_conversations(self, older_than: datetime) -> int:
+        with self._transaction() as db:  # their turns go with them (ON DELETE CASCADE)
+            return db.execute("DELETE FROM conversations WHERE last_used_at < ?", (_utc(older_than),)).rowcount
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        stored = replace(feedback, id=feedback.id or new_feedback_id(), received_at=feedback.received_at or _now())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,"
+                " conversation_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (stored.id, stored.received_at, stored.rating, stored.question, stored.answer, stored.comment,
+                 json.dumps(stored.citations), stored.article_id, stored.conversation_id))
+        return stored
+
+    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+        rows = self._db.execute(
+            "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id"
+            " FROM feedback WHERE received_at >= ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
+            ("" if since is None else _utc(since), -1 if limit is None else limit)).fetchall()
+        return [Feedback(id=r[0], received_at=r[1], rating=r[2], question=r[3], answer=r[4], comment=r[5],
+                         citations=json.loads(r[6]), article_id=r[7], conversation_id=r[8]) for r in rows]
 
 
 def _exact(article_ids: np.ndarray, indexes: np.ndarray, matrix: np.ndarray, vector: np.ndarray,

@@ -32,7 +32,7 @@ class CountingNutgraf(Nutgraf):
 
 @pytest.fixture
 def nutgraf(tmp_path):
-    ng = CountingNutgraf(str(tmp_path / "eval.db"), model=None)
+    ng = CountingNutgraf(str(tmp_path / "eval.db"), model="none")
     yield ng
     ng.close()
 

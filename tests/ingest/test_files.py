@@ -10,6 +10,7 @@ from nutgraf.ingest.files import (
     markdown_document,
     text_document,
     title_from_name,
+    without_trailing_chrome,
 )
 from nutgraf.ingest.results import Failed, Loaded
 
@@ -162,3 +163,26 @@ def test_title_from_name():
     assert title_from_name("archive/budapest-summit.txt") == "Budapest summit"
     assert title_from_name("https://example.org/news/ferry_line.md?x=1") == "Ferry line"
     assert title_from_name("Mixed-Case.txt") == "Mixed Case"
+
+
+def test_interface_lines_after_the_story_are_not_article_text():
+    text = read("trailing-chrome.txt")
+    document = text_document(text, "trailing-chrome.txt")
+    assert document.text.endswith("The office expects the winter timetable to start in November.")
+    assert "What passengers said" in document.text  # a subheading inside the story stays
+    assert text.startswith(f"{document.title}\n\n{document.text}")  # offsets are unchanged
+
+
+def test_interface_lines_after_a_markdown_story_go_and_its_list_stays():
+    document = markdown_document(read("trailing-chrome.md"), "trailing-chrome.md")
+    assert document.text.endswith("a library card\n\na reusable bag")
+    assert "Why now" in document.text and "Share" not in document.text and "Ask me" not in document.text
+
+
+@pytest.mark.parametrize("text", [
+    "Minutes of the meeting\n\n- Budget approved\n- Bridge deferred\n",  # ends with a list
+    "Road closed\nDiversion via Mill Lane\nReopens Friday\n",  # nothing but short lines
+    "The council met.\n\n```\nvote: 7-2\n```\n",  # ends with code
+])
+def test_text_that_ends_in_structure_or_is_all_short_lines_is_kept_whole(text):
+    assert without_trailing_chrome(text) == text

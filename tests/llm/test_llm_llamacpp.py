@@ -3,18 +3,12 @@ import os
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from nutgraf.errors import InputError, ModelError
 from nutgraf.llm import load_model, option_logprobs
-from nutgraf.llm.llamacpp import (
-    LlamaCppModel,
-    PrefixStates,
-    SavedState,
-    common_prefix,
-    default_threads,
-)
+from nutgraf.llm.llamacpp import LlamaCppModel, common_prefix, default_threads
+from nutgraf.llm.states import StateStore
 
 YES_NO = 'root ::= "yes" | "no"'
 HELLO = [{"role": "user", "content": "Write one sentence about the sea."}]
@@ -104,24 +98,59 @@ def test_a_shared_article_prefix_is_not_read_twice(
     assert second.cached_prompt_tokens > smollm2.count_tokens(bridge_article)
 
 
+def article_prefix(article: str) -> str:
+    return f"Article:\n{article}"  # how the ``ask`` fixture's prompts start
+
+
 @pytest.mark.slow
 def test_alternating_articles_reuse_saved_states(
-    smollm2_path: Path, ask, bridge_article: str, fire_article: str
+    smollm2_path: Path, ask, bridge_article: str, fire_article: str, tmp_path: Path
 ) -> None:
-    model = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1)
-    model.complete(ask(bridge_article, "Who cut the ribbon?"), max_tokens=8)
-    model.complete(ask(fire_article, "Was anyone hurt?"), max_tokens=8)
-    again = model.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16)
+    states = StateStore(tmp_path / "states")
+    model = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1, states=states)
+    bridge, fire = article_prefix(bridge_article), article_prefix(fire_article)
+    bridge_tokens = model.count_tokens(bridge_article)
+    first = model.complete(ask(bridge_article, "Who cut the ribbon?"), max_tokens=8, prefix=bridge)
+    assert first.cached_prompt_tokens == 0
+    model.complete(ask(fire_article, "Was anyone hurt?"), max_tokens=8, prefix=fire)
+    again = model.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16, prefix=bridge)
     assert again.cached_prompt_tokens > model.count_tokens(bridge_article)
-    back = model.complete(ask(fire_article, "How many maps were saved?"), max_tokens=16)
+    back = model.complete(ask(fire_article, "How many maps were saved?"), max_tokens=16, prefix=fire)
     assert back.cached_prompt_tokens > model.count_tokens(fire_article)
     model.close()
+    assert states.usage().files == 2
 
+    # A new model, as in another process, reads neither article again; without the saved
+    # states it reads the prompt whole and answers the same.
+    restored = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1, states=StateStore(tmp_path / "states"))
+    warm = restored.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16, prefix=bridge)
+    restored.close()
     fresh = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1)
     cold = fresh.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16)
     fresh.close()
+    assert warm.cached_prompt_tokens > bridge_tokens
     assert cold.cached_prompt_tokens == 0
-    assert cold.text == again.text
+    assert warm.text == cold.text == again.text
+
+
+@pytest.mark.slow
+def test_prompts_sharing_a_prefix_are_decoded_side_by_side_with_the_same_replies(
+    smollm2: LlamaCppModel, ask, bridge_article: str
+) -> None:
+    questions = ["Who cut the ribbon?", "How much did the repair cost?", "When did the bridge open?"]
+    prompts = [ask(bridge_article, question) for question in questions]
+    prefix = article_prefix(bridge_article)
+    alone = [smollm2.complete(messages, max_tokens=12, top_logprobs=3, prefix=prefix) for messages in prompts]
+    together = smollm2.complete_many(prompts, prefix=prefix, max_tokens=12, top_logprobs=3)
+    assert [c.text for c in together] == [c.text for c in alone]
+    for one, other in zip(together, alone):
+        assert [t.token for t in one.tokens] == [t.token for t in other.tokens]
+        # Batched arithmetic rounds differently, so probabilities agree only roughly.
+        assert [t.logprob for t in one.tokens] == pytest.approx([t.logprob for t in other.tokens], abs=0.5)
+        assert one.cached_prompt_tokens > smollm2.count_tokens(bridge_article)
+    grammar = 'root ::= "yes" | "no"'
+    verdicts = smollm2.complete_many(prompts, prefix=prefix, max_tokens=4, grammar=grammar)
+    assert all(c.text in {"yes", "no"} for c in verdicts)
 
 
 def test_a_prompt_longer_than_the_context_is_refused(
@@ -179,25 +208,6 @@ def test_load_model_opens_each_spec_once(
     assert packaged is not model
     with pytest.raises(InputError, match="packaged model"):
         load_model("no-such-model")
-
-
-def test_prefix_states_keep_one_state_per_article_within_budget() -> None:
-    def state(tokens: list[int], size: int = 100) -> SavedState:
-        return SavedState(tokens=np.asarray(tokens, dtype=np.intc), data=None, size=size)
-
-    states = PrefixStates(capacity_bytes=250)
-    article_a = [1, 2] + list(range(100, 140))
-    article_b = [1, 2] + list(range(200, 240))
-    states.put(state(article_a + [7]))
-    states.put(state(article_b + [7]))
-    states.put(state(article_a + [8, 9]))  # the same article again replaces its older state
-    assert len(states) == 2
-    best, shared = states.best(np.asarray(article_a + [5], dtype=np.intc))
-    assert best is not None and shared == len(article_a)
-    states.put(state(list(range(300, 340))))
-    states.put(state(list(range(400, 440))))  # over budget: the least recent goes
-    assert len(states) == 2 and states.size <= 250
-    assert states.best(np.asarray(article_b, dtype=np.intc))[0] is None
 
 
 def test_common_prefix() -> None:

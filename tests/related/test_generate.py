@@ -1,103 +1,45 @@
-"""Candidate questions: which sentences the model writes about, and the real model writing them."""
+"""Candidate questions: the sentences and forms they are written for, and what the article's
+structures give without a model."""
 
-import pytest
-
-from nutgraf import Nutgraf
-from nutgraf.answering.evidence import article_opening
+from nutgraf.answering.evidence import Evidence, article_opening
+from nutgraf.records import Sentence
 from nutgraf.related import generate
-from tests.conftest import FIXTURES
 
 
-@pytest.fixture(scope="module")
-def llm_archive(tmp_path_factory):
-    nutgraf = Nutgraf(tmp_path_factory.mktemp("related-llm") / "db.sqlite", model="smollm2-135m")
-    [outcome] = list(nutgraf.ingest([str(FIXTURES / "riverside-bridge.md")]))
-    nutgraf.bridge_id = outcome.article_id
-    nutgraf.evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
-    return nutgraf
+def test_targets_cover_the_story_after_its_lede_in_the_forms_it_invites(scripted):
+    article = scripted.article(scripted.bridge_id)
+    chosen = generate.targets(article, article_opening(article), 8)
+    forms = {item.sentence.index: form.name for item, form in chosen}
+    assert 0 not in forms  # the lede is what the reader just read
+    assert not {6, 7, 8} & set(forms)  # list items are asked about through their list
+    assert forms[1] == "next" and forms[3] == "reaction" and forms[5] == "list" and forms[10] == "number"
+    assert max(forms) >= 9  # down to the end of the story
 
 
-def test_targets_spread_over_the_paragraphs_from_the_opening(llm_archive):
-    evidence = llm_archive.evidence
-    chosen = generate.targets(evidence, 3)
-    paragraphs = [item.sentence.paragraph for item in chosen]
-    assert len(set(paragraphs)) == 3
-    assert paragraphs[0] == min(item.sentence.paragraph for item in generate.targets(evidence, 50))
-    assert max(paragraphs) >= 3  # not just the top of the story
+def test_the_part_that_answers_is_the_clause_with_the_signal():
+    text = "The council closed the old footbridge on Monday, because its cables were corroded."
+    item = Evidence(1, "a1", Sentence(0, 0, len(text), 0, text), None, 0.0)
+    why = next(form for form in generate.FORMS if form.name == "why")
+    assert generate.answering_part(item, why) == "because its cables were corroded."
+    anything = next(form for form in generate.FORMS if form.name == "what")
+    assert generate.answering_part(item, anything) == text
 
 
-def test_targets_fill_up_from_paragraphs_already_used_and_never_repeat(llm_archive):
-    evidence = llm_archive.evidence
-    every = generate.targets(evidence, 50)
-    numbers = [item.number for item in every]
-    assert numbers == sorted(set(numbers))
-    assert all(len(item.sentence.text.split()) >= generate.MIN_WORDS for item in every)
-    assert len(every) > len({item.sentence.paragraph for item in every})
+def test_quotes_and_people_give_questions_without_a_model(scripted):
+    bridge = generate.from_structure(scripted.article(scripted.bridge_id))
+    questions = [c.question for c in bridge]
+    assert "What did Elena Kowalski say?" in questions
+    assert "Who is Martin Osei?" in questions  # named once, and not in the opening paragraph
+    tunnel = [c.question for c in generate.from_structure(scripted.article(scripted.tunnel_id))]
+    assert "What did Martin Osei say?" in tunnel
 
 
-def test_the_model_writes_one_question_and_its_answer_per_target_sentence(llm_archive):
-    chosen = generate.targets(llm_archive.evidence, 3)
-    candidates = generate.from_model(llm_archive.answerer.llm, llm_archive.evidence, chosen)
-    assert [c.sentence_index for c in candidates] == [item.sentence.index for item in chosen]
-    assert all(c.question.endswith("?") and c.kind == "model" and c.expected for c in candidates)
-
-
-def test_model_questions_are_shown_only_once_answered_with_a_citation(llm_archive):
-    for item in llm_archive.related(llm_archive.bridge_id)["questions"]:
-        answer = llm_archive.ask(item["question"], article_id=llm_archive.bridge_id)
-        assert answer.answerable and answer.answer == item["answer_preview"]
-        assert answer.citations[0].to_dict() == item["citations"][0]
-
-
-def test_a_story_without_paragraph_breaks_is_covered_from_start_to_end(tmp_path):
-    from nutgraf.records import Document
-
-    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none")
-    text = " ".join(f"Councillor Number{n} said the plan for district {n} costs {n} million dollars."
-                    for n in range(1, 31))
-    [outcome] = nutgraf.ingest_documents([Document(text=text, title="One block", origin="block")])
-    evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
-    chosen = generate.targets(evidence, 5)
-    assert len(chosen) == 5
-    assert chosen[0].number <= 6 and chosen[-1].number >= 25
-
-
-def test_answer_phrases_are_names_numbers_and_dates_rarest_first(llm_archive):
-    article = llm_archive.article(llm_archive.bridge_id)
-    opening = next(s.text for s in article.sentences if s.text.startswith("The Riverside city council"))
-    phrases = generate.answer_phrases(opening, article)
-    assert phrases[0] == "Thursday"
-    assert "the Maple River" in phrases
-    assert "Riverside" not in phrases  # in the headline: a question for it repeats the headline
-    assert generate.answer_phrases("Residents said so yesterday and today.", article) == []
-
-
-def test_the_model_writes_the_question_for_a_given_answer_for_open_sentences_only(llm_archive):
-    article = llm_archive.article(llm_archive.bridge_id)
-    chosen = [item for item in generate.targets(llm_archive.evidence, 50)
-              if generate.answer_phrases(item.sentence.text, article)][:3]
-    closed = chosen[0].sentence.index
-    first_of_second = generate.answer_phrases(chosen[1].sentence.text, article)[0]
-    candidates = list(generate.from_answers(
-        llm_archive.answerer.llm, llm_archive.evidence, chosen, article,
-        still_open=lambda index: index != closed, taken={first_of_second.lower()}))
-    assert [c.sentence_index for c in candidates] == [item.sentence.index for item in chosen[1:]]
-    assert candidates[0].expected == generate.answer_phrases(chosen[1].sentence.text, article)[1]
-    assert candidates[1].expected == generate.answer_phrases(chosen[2].sentence.text, article)[0]
-    assert all(c.question.endswith("?") and c.kind == "model" for c in candidates)
-
-
-def test_instructions_inside_an_article_never_reach_the_question_writer(tmp_path):
-    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="smollm2-135m")
-    [outcome] = list(nutgraf.ingest([str(FIXTURES / "injection.txt")]))
-    evidence = article_opening(outcome.article_id, nutgraf.retriever, nutgraf.store)
-    assert not any("INSTRUCTIONS" in item.sentence.text for item in generate.targets(evidence, 50))
-    for item in nutgraf.related(outcome.article_id)["questions"]:
-        assert "cancelled" not in item["question"].lower() + item["answer_preview"].lower()
-        assert all("INSTRUCTIONS" not in c["text"] for c in item["citations"])
-
-
-def test_questions_about_the_prompt_rather_than_the_story_are_recognised():
-    assert generate.ABOUT_THE_TEXT.search("What city did Edwin Lee mention in sentence 7?")
-    assert generate.ABOUT_THE_TEXT.search("What is this article about?")
-    assert not generate.ABOUT_THE_TEXT.search("Which city did Edwin Lee mention?")
+def test_the_model_writes_each_question_in_its_form(scripted):
+    article = scripted.article(scripted.bridge_id)
+    evidence = article_opening(article)
+    written = generate.from_model(scripted.model, evidence, generate.targets(article, evidence, 8))
+    by_sentence = {c.sentence_index: c for c in written}
+    assert by_sentence[1].question == "When will construction of the Riverside footbridge begin?"
+    assert by_sentence[1].form == "next"
+    prompt = next(call for call in scripted.model.calls if "expected to begin" in call[-1]["content"])
+    assert prompt[-1]["content"].endswith('Start: "What will"')

@@ -1,104 +1,83 @@
+"""The explore panel through the service, with a scripted model, and its cache."""
+
 import numpy as np
-import pytest
 
-from nutgraf import Nutgraf
-from nutgraf.records import Document
+from nutgraf.related.filters import same_template
 from nutgraf.related.service import NAMESPACE
-from tests.conftest import EXTRACTIVE_THRESHOLD, FIXTURES
+from tests.conftest import FIXTURES
 
 
-@pytest.fixture
-def archive(tmp_path):
-    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none", min_confidence=EXTRACTIVE_THRESHOLD)
-    [outcome] = list(nutgraf.ingest([str(FIXTURES / "riverside-bridge.md")]))
-    nutgraf.bridge_id = outcome.article_id
-    return nutgraf
+def panel_of(nutgraf, **options):
+    nutgraf.related_service.prepare(nutgraf.tunnel_id)  # the earlier story is ready for bridges
+    return nutgraf.related(nutgraf.bridge_id, **options)
 
 
-def test_every_related_question_is_answered_with_a_citation(archive):
-    questions = archive.related(archive.bridge_id)["questions"]
-    assert questions
-    for item in questions:
-        answer = archive.ask(item["question"], article_id=archive.bridge_id)
-        assert answer.answerable and answer.citations
-        assert answer.answer == item["answer_preview"]
-        article = archive.article(item["citations"][0]["article_id"])
-        citation = item["citations"][0]
+def test_the_panel_has_three_cited_key_points_from_different_parts(scripted):
+    points = panel_of(scripted)["key_points"]
+    assert len(points) == 3
+    cited = [p["citations"][0]["sentence_index"] for p in points]
+    assert cited == sorted(cited) and len(set(cited)) == 3
+    article = scripted.article(scripted.bridge_id)
+    for point in points:
+        citation = point["citations"][0]
         assert article.text[citation["start"]:citation["end"]] == citation["text"]
+        assert point["text"].rstrip(".").lower() in citation["text"].lower()
 
 
-def test_questions_are_distinct(archive):
-    questions = [q["question"] for q in archive.related(archive.bridge_id)["questions"]]
-    vectors = archive.retriever.embedder.embed(questions)
+def test_every_question_shown_is_answered_again_with_its_citation(scripted):
+    questions = [q for q in panel_of(scripted)["questions"] if not q["bridge"]]
+    assert len(questions) >= 5
+    for item in questions:
+        answer = scripted.ask(item["question"], article_id=scripted.bridge_id)
+        assert answer.answerable and answer.citations
+        assert answer.citations[0].sentence_index == item["citations"][0]["sentence_index"]
+        assert answer.kind == item["kind"]
+
+
+def test_questions_mix_kinds_and_never_share_a_template_or_a_sentence(scripted):
+    questions = [q for q in panel_of(scripted)["questions"] if not q["bridge"]]
+    assert len({q["kind"] for q in questions}) >= 3
+    texts = [q["question"] for q in questions]
+    assert not any(same_template(a, b) for i, a in enumerate(texts) for b in texts[i + 1:])
+    cited = [q["citations"][0]["sentence_index"] for q in questions]
+    assert len(cited) == len(set(cited)) and 0 not in cited  # never the lede back
+    vectors = scripted.retriever.embedder.embed(texts)
     similarity = vectors @ vectors.T
     np.fill_diagonal(similarity, 0)
     assert similarity.max() < 0.85
-    cited = [(q["citations"][0]["sentence_index"]) for q in archive.related(archive.bridge_id)["questions"]]
-    assert len(cited) == len(set(cited))
 
 
-def test_pool_is_cached_and_dropped_when_the_article_changes(archive, tmp_path):
-    archive.related(archive.bridge_id)
-    assert archive.related_service.is_ready(archive.bridge_id)
-    cached = archive.store.cache_get(NAMESPACE, archive.bridge_id)
-    assert cached["pool"]
+def test_questions_that_lean_on_the_story_are_not_shown(scripted):
+    questions = [q["question"] for q in panel_of(scripted)["questions"]]
+    assert "What is this about?" not in questions  # what the scripted model writes for the rest
+
+
+def test_an_earlier_story_on_the_same_people_gives_a_bridge(scripted):
+    bridges = [q for q in panel_of(scripted)["questions"] if q["bridge"]]
+    assert bridges and bridges[0]["article_id"] == scripted.tunnel_id
+    assert bridges[0]["article_title"].startswith("Harbour Street tunnel")
+    tunnel = scripted.related(scripted.tunnel_id)["questions"]
+    assert not any(q["bridge"] for q in tunnel)  # the later story is no bridge for the earlier one
+
+
+def test_follow_ups_never_repeat_what_was_asked(scripted):
+    first = panel_of(scripted)["questions"][0]["question"]
+    after = [q["question"] for q in panel_of(scripted, after=first)["questions"]]
+    assert first not in after
+    answer = scripted.ask(first, article_id=scripted.bridge_id)
+    followed = [q["question"] for q in panel_of(scripted, conversation_id=answer.conversation_id)["questions"]]
+    assert first not in followed
+
+
+def test_the_panel_is_kept_and_dropped_when_the_article_changes(scripted, tmp_path):
+    panel_of(scripted)
+    assert scripted.related_service.is_ready(scripted.bridge_id)
+    calls = len(scripted.model.calls)
+    panel_of(scripted)
+    assert len(scripted.model.calls) == calls  # served from what was kept
     changed = (FIXTURES / "riverside-bridge.md").read_text().replace("7 to 2", "5 to 4")
     (tmp_path / "changed.md").write_text(changed)
-    [outcome] = list(archive.ingest([str(tmp_path / "changed.md")]))
-    assert (outcome.article_id, outcome.status) == (archive.bridge_id, "updated")
-    assert archive.store.cache_get(NAMESPACE, archive.bridge_id) is None
-    assert not archive.related_service.is_ready(archive.bridge_id)
-
-
-def test_follow_ups_never_repeat_the_question_asked(archive):
-    first = archive.related(archive.bridge_id)["questions"]
-    asked = first[0]["question"]
-    after = archive.related(archive.bridge_id, after=asked)["questions"]
-    assert asked not in [q["question"] for q in after]
-    answer = archive.ask(asked, article_id=archive.bridge_id)
-    followed = archive.related(archive.bridge_id, conversation_id=answer.conversation_id)["questions"]
-    assert asked not in [q["question"] for q in followed]
-
-
-def test_ask_offers_follow_ups_once_related_questions_are_ready(archive):
-    assert archive.ask("When will construction begin?", article_id=archive.bridge_id).related == []
-    archive.related(archive.bridge_id)
-    related = archive.ask("When will construction begin?", article_id=archive.bridge_id).related
-    assert related and all(item["question"] != "When will construction begin?" for item in related)
-
-
-def test_short_article_gets_fewer_questions_not_padding(tmp_path):
-    nutgraf = Nutgraf(tmp_path / "db.sqlite", model="none", min_confidence=EXTRACTIVE_THRESHOLD)
-    [outcome] = nutgraf.ingest_documents([Document(
-        text="Mayor Elena Kowalski opened the new library in Riverside on Monday.",
-        title="Library opens", origin="short")])
-    questions = nutgraf.related(outcome.article_id)["questions"]
-    assert len(questions) < 5
-    assert len({q["question"] for q in questions}) == len(questions)
-
-
-def test_checking_stops_once_enough_different_sentences_are_cited(archive, monkeypatch):
-    from nutgraf.related import service
-
-    monkeypatch.setattr(service, "ENOUGH_SENTENCES", 1)
-    pool = archive.related_service.pool(archive.article(archive.bridge_id))
-    assert len(pool) == 1
-
-
-def _sentence_index(article, words):
-    return next(s.index for s in article.sentences if words in s.text)
-
-
-def test_a_question_answered_elsewhere_and_otherwise_is_dropped_as_ambiguous(archive):
-    from nutgraf.related.generate import Candidate
-
-    article = archive.article(archive.bridge_id)
-    written_from = _sentence_index(article, "open in the summer of 2026")
-    question = "When is construction expected to begin?"
-    verify = archive.related_service._verify
-    assert verify(Candidate(question, article.id, written_from, "model", expected="the summer of 2026"), article) is None
-    kept = verify(Candidate(question, article.id, written_from, "model", expected="in September"), article)
-    assert kept.answer_preview == "September"
-    assert kept.citations[0]["sentence_index"] == _sentence_index(article, "begin in September")
-    without_answer = verify(Candidate(question, article.id, written_from, "model"), article)
-    assert without_answer.answer_preview == "September"
+    [outcome] = list(scripted.ingest([str(tmp_path / "changed.md")]))
+    assert (outcome.article_id, outcome.status) == (scripted.bridge_id, "updated")
+    assert scripted.store.cache_get(NAMESPACE, scripted.bridge_id) is None
+    assert not scripted.related_service.is_ready(scripted.bridge_id)

@@ -94,11 +94,13 @@ def test_model_id_names_model_and_version():
 
 
 def test_thread_count_from_option_and_environment(monkeypatch):
-    monkeypatch.setenv("NUTGRAF_THREADS", "1")
-    assert thread_count() == 1
-    assert thread_count(2) == 2
-    monkeypatch.setenv("NUTGRAF_THREADS", "many")
-    with pytest.raises(InputError):
+    monkeypatch.delenv("NUTGRAF_EMBEDDER_THREADS", raising=False)
+    assert thread_count() == 1  # one thread unless told otherwise: see thread_count
+    monkeypatch.setenv("NUTGRAF_EMBEDDER_THREADS", "2")
+    assert thread_count() == 2
+    assert thread_count(1) == 1
+    monkeypatch.setenv("NUTGRAF_EMBEDDER_THREADS", "many")
+    with pytest.raises(InputError, match="NUTGRAF_EMBEDDER_THREADS"):
         thread_count()
     with pytest.raises(InputError):
         thread_count(0)

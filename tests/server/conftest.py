@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nutgraf.server.settings import ServerSettings
+from nutgraf.settings import Settings
 from tests.conftest import EXTRACTIVE_THRESHOLD
 from tests.server.live import ADMIN, ADMIN_KEY, app_server
 
@@ -26,8 +26,8 @@ def server_db(tmp_path_factory) -> Path:
 def server(server_db) -> str:
     """Extractive answers (no language model, the threshold the answering tests pin), an admin
     key, a small body limit, no rate limit."""
-    settings = ServerSettings(db=str(server_db), model="none", min_confidence=EXTRACTIVE_THRESHOLD,
-                              admin_keys=(ADMIN_KEY,), max_body_bytes=MAX_BODY, rate_limit=0)
+    settings = Settings(db=str(server_db), model="none", min_confidence=EXTRACTIVE_THRESHOLD,
+                        admin_keys=(ADMIN_KEY,), max_body_bytes=MAX_BODY, rate_limit=0)
     with app_server(settings) as base:
         yield base
 

@@ -17,7 +17,7 @@ import httpx
 import uvicorn
 
 from nutgraf.server.app import create_app
-from nutgraf.server.settings import ServerSettings
+from nutgraf.settings import Settings
 
 ADMIN_KEY = "test-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(settings: ServerSettings) -> Iterator[str]:
+def app_server(settings: Settings) -> Iterator[str]:
     """The app built from ``settings``, served by uvicorn on a thread; yields its base URL."""
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning")
     server = uvicorn.Server(config)

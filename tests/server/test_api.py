@@ -10,8 +10,9 @@ from nutgraf.store import open_store
 from tests.server.conftest import MAX_BODY, fixture_documents
 from tests.server.live import ADMIN, read_events
 
-ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "citations", "explanation", "note",
-               "related", "conversation_id", "mode", "timings_ms"}
+ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "citations", "kind", "grade", "verdict",
+               "points", "explanation", "note", "related", "conversation_id", "mode", "resolved_question",
+               "timings_ms"}
 
 
 def error_of(response: httpx.Response) -> dict:
@@ -58,7 +59,8 @@ def test_ask_streams_events_when_the_client_accepts_them(client, library_id):
         assert response.headers["content-type"].startswith("text/event-stream")
         events = read_events(response)
     kinds = [kind for kind, _ in events]
-    assert kinds[-1] == "answer" and set(kinds[:-1]) <= {"delta"}
+    assert kinds[0] == "evidence" and kinds[-1] == "answer" and set(kinds[1:-1]) <= {"delta"}
+    assert json.loads(events[0][1])["citations"][0]["article_id"] == library_id
     streamed = json.loads(events[-1][1])
     cites_the_article(client, streamed, library_id, "Oskar Brandt")
     # The stream ends with the same answer as the plain request.
@@ -199,6 +201,22 @@ def test_articles_are_listed_and_shown(client, articles, library_id):
         assert article["text"][sentence["start"]:sentence["end"]] == sentence["text"]
 
 
+def test_articles_are_listed_a_page_at_a_time(client, articles):
+    everything = client.get("/v1/articles", params={"limit": 1000}).json()
+    assert everything["total"] == len(everything["articles"]) >= len(articles)
+    paged = []
+    for offset in range(0, everything["total"], 2):
+        page = client.get("/v1/articles", params={"limit": 2, "offset": offset}).json()
+        assert (page["total"], page["limit"], page["offset"]) == (everything["total"], 2, offset)
+        paged += page["articles"]
+    assert paged == everything["articles"]
+    beyond = client.get("/v1/articles", params={"offset": everything["total"]}).json()
+    assert beyond["articles"] == [] and beyond["total"] == everything["total"]
+    for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        response = client.get("/v1/articles", params=params)
+        assert response.status_code == 422 and error_of(response)["code"] == "invalid_request"
+
+
 def test_an_unknown_article_page_of_the_api_is_404(client):
     response = client.get("/v1/articles/000000000000")
     assert response.status_code == 404
@@ -267,14 +285,19 @@ def test_feedback_is_stored_and_listed_for_admins(client, server_db, library_id)
 
     store = open_store(str(server_db))
     try:
-        stored = dict(store.cache_items("feedback"))[key]
+        [stored] = [f for f in store.feedback() if f.id == key]
     finally:
         store.close()
-    assert stored["rating"] == "wrong_citation" and stored["comment"] == "Cites the wrong line"
-    assert stored["citations"][0]["sentence_index"] == 1
+    assert stored.rating == "wrong_citation" and stored.comment == "Cites the wrong line"
+    assert stored.citations[0]["sentence_index"] == 1 and stored.article_id == library_id
 
     listed = client.get("/v1/feedback", headers=ADMIN).json()["feedback"]
-    assert listed[0]["id"] == key
+    assert listed[0]["id"] == key and listed[0]["received_at"]
+    assert client.get("/v1/feedback", params={"since": "2999-01-01"}, headers=ADMIN).json()["feedback"] == []
+    assert client.get("/v1/feedback", params={"since": listed[0]["received_at"]},
+                      headers=ADMIN).json()["feedback"][0]["id"] == key
+    bad = client.get("/v1/feedback", params={"since": "last week"}, headers=ADMIN)
+    assert bad.status_code == 400 and "YYYY-MM-DD" in error_of(bad)["message"]
     assert client.get("/v1/feedback").status_code == 401
 
 

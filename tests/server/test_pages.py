@@ -4,6 +4,7 @@ import re
 from html import unescape
 
 from nutgraf.records import Article, Sentence
+from nutgraf.server import pages
 from nutgraf.server.pages import blocks, long_date, web_url
 from tests.server.live import ADMIN
 
@@ -14,6 +15,16 @@ def test_the_archive_links_every_article(client, articles):
     for title, article_id in articles.items():
         assert f'href="/articles/{article_id}"' in page.text
         assert title in page.text
+
+
+def test_the_archive_pages_through_older_stories(client, articles, monkeypatch):
+    monkeypatch.setattr(pages, "ARCHIVE_PAGE", 1)
+    first = client.get("/").text
+    assert '<a rel="next" href="/?offset=1">Older stories</a>' in first and 'rel="prev"' not in first
+    second = client.get("/", params={"offset": 1}).text
+    assert '<a rel="prev" href="/?offset=0">Newer stories</a>' in second
+    newest = client.get("/v1/articles", params={"limit": 2}).json()["articles"]
+    assert f'href="/articles/{newest[1]["id"]}"' in second and f'href="/articles/{newest[0]["id"]}"' not in second
 
 
 def test_an_article_page_marks_every_sentence_and_embeds_the_widget(client, library_id):

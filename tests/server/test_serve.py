@@ -22,7 +22,9 @@ def ingest_fixtures(client: httpx.Client) -> dict[str, str]:
 def test_two_workers_share_the_database_and_the_settings(tmp_path):
     options = ("--workers", "2", "--model", "none", "--min-confidence", str(EXTRACTIVE_THRESHOLD),
                "--cors-origin", "https://news.example.org")
-    with serve_process(tmp_path / "nutgraf.db", *options, env={"NUTGRAF_ADMIN_KEYS": ADMIN_KEY}) as base:
+    # An option given on the command line wins over the environment.
+    env = {"NUTGRAF_ADMIN_KEYS": ADMIN_KEY, "NUTGRAF_MODEL": "smollm2-135m"}
+    with serve_process(tmp_path / "nutgraf.db", *options, env=env) as base:
         with httpx.Client(base_url=base, timeout=120) as client:
             ids = ingest_fixtures(client)
             for _ in range(4):  # enough requests to reach both workers
@@ -34,6 +36,7 @@ def test_two_workers_share_the_database_and_the_settings(tmp_path):
             answer = client.post("/v1/ask", json={"question": "Who won the marathon?",
                                                   "article_id": ids["Kestrel Valley marathon draws a record field"]})
             assert answer.status_code == 200
+            assert answer.json()["mode"] == "extractive"
             assert "Hana Lindqvist" in answer.json()["citations"][0]["text"]
 
 
@@ -63,8 +66,9 @@ def test_a_real_model_streams_its_answer_and_a_reader_leaving_frees_it(llm_serve
         assert response.status_code == 200
         events = read_events(response)
     kinds = [kind for kind, _ in events]
-    assert kinds[-1] == "answer" and set(kinds[:-1]) <= {"delta"}
-    for kind, data in events[:-1]:
+    assert kinds[0] == "evidence" and kinds[-1] == "answer" and set(kinds[1:-1]) <= {"delta"}
+    assert sentences[json.loads(events[0][1])["citations"][0]["sentence_index"]]
+    for kind, data in events[1:-1]:
         assert isinstance(json.loads(data)["text"], str)
     answer = json.loads(events[-1][1])
     assert answer["mode"].startswith("llm:")

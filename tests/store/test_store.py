@@ -77,6 +77,23 @@ def test_scopes_filter_articles(store):
     assert [a.id for a in store.list_articles()] == ["a1", "a2"]  # newest first
 
 
+def test_articles_come_in_pages_that_neither_overlap_nor_skip(store):
+    dates = ["2025-10-17", "2025-10-17", None, "2024-01-02", "2025-10-18", "2025-10-17", None]
+    for n, published in enumerate(dates):
+        store.put_article(make_article(f"p{n}", digest=f"h{n}", published=published,
+                                       source="Herald" if n % 2 else "Gazette"))
+    everything = [a.id for a in store.list_articles()]
+    assert everything[0] == "p4" and set(everything[-2:]) == {"p2", "p6"}  # undated ones last
+    pages = [[a.id for a in store.list_articles(limit=3, offset=offset)] for offset in (0, 3, 6, 9)]
+    assert pages[0] + pages[1] + pages[2] == everything and pages[3] == []
+    assert [len(page) for page in pages] == [3, 3, 1, 0]
+    assert store.count_articles() == 7
+    herald = Scope(source="Herald")
+    assert store.count_articles(herald) == 3
+    assert [a.id for a in store.list_articles(herald, limit=2, offset=1)] == [
+        a.id for a in store.list_articles(herald)][1:3]
+
+
 def test_lexical_search_survives_query_syntax(store):
     store.put_article(make_article())
     for query in ['"unbalanced', "NOT AND OR", "summit:*", "what? (who)", "—"]:
@@ -119,11 +136,11 @@ def test_embeddings_of_another_model_are_found_and_replaced(store):
 def test_cache_is_dropped_with_its_article(store):
     store.put_article(make_article())
     store.cache_put("related", "a1", {"questions": ["q"]}, article_id="a1")
-    store.cache_put("conversation", "c1", [{"question": "q"}])
+    store.cache_put("related", "archive", ["q"])
     assert store.cache_get("related", "a1") == {"questions": ["q"]}
     store.put_article(make_article(digest="h2"))
     assert store.cache_get("related", "a1") is None
-    assert store.cache_get("conversation", "c1") == [{"question": "q"}]
+    assert store.cache_get("related", "archive") == ["q"]
 
 
 def test_meta_and_delete(store):

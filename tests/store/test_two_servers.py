@@ -1,7 +1,8 @@
-"""Two ``nutgraf serve`` processes on one PostgreSQL database, as behind a load balancer.
+"""Two ``nutgraf serve`` processes on one database, as behind a load balancer.
 
-What one server writes the other reads, and when both ingest the same articles at the
-same moment each article is stored exactly once.
+What one server writes the other reads; when both ingest the same articles at the same
+moment each article is stored exactly once; when both answer one conversation at once,
+every turn is kept.
 """
 
 import os
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -71,9 +73,9 @@ class Server:
         self.process.wait(timeout=30)
 
 
-@pytest.fixture
-def servers(postgres_url, tmp_path):
-    pair = [Server(postgres_url, tmp_path / f"serve-{n}.log") for n in range(2)]
+@contextmanager
+def running_pair(url: str, folder: Path):
+    pair = [Server(url, folder / f"serve-{n}.log") for n in range(2)]
     try:
         for server in pair:
             server.wait_until_ready()
@@ -81,6 +83,12 @@ def servers(postgres_url, tmp_path):
     finally:
         for server in pair:
             server.stop()
+
+
+@pytest.fixture
+def servers(postgres_url, tmp_path):
+    with running_pair(postgres_url, tmp_path) as pair:
+        yield pair
 
 
 @pytest.mark.slow
@@ -112,3 +120,28 @@ def test_two_servers_share_one_archive(servers, postgres_url):
             assert len(article.sentences) == 3 and article.embeddings.shape == (3, 384)
     finally:
         store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_two_servers_answering_one_conversation_keep_every_turn(kind, request, tmp_path):
+    url = str(tmp_path / "shared.db") if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    bridge = {"text": BRIDGE.read_text(encoding="utf-8"), "title": "Riverside footbridge"}
+    with running_pair(url, tmp_path) as pair:
+        [added] = pair[0].post("/v1/articles", bridge)["results"]
+        conversation_id = pair[1].post("/v1/ask", {"question": "When will the footbridge open?",
+                                                   "article_id": added["id"]})["conversation_id"]
+        # Two readers on each server, asking follow-ups in the same conversation at once.
+        asks = [(pair[n % 2], f"What did reader {n} ask, question {k}, about the footbridge cost?")
+                for n in range(4) for k in range(5)]
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(lambda ask: ask[0].post("/v1/ask", {
+                "question": ask[1], "article_id": added["id"], "conversation_id": conversation_id}), asks))
+    assert {reply["conversation_id"] for reply in replies} == {conversation_id}
+    store = open_store(url)
+    try:
+        turns = store.conversation_turns(conversation_id)
+    finally:
+        store.close()
+    assert len(turns) == 1 + len(asks)
+    assert sorted(t.question for t in turns[1:]) == sorted(question for _, question in asks)

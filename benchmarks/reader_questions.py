@@ -1,0 +1,136 @@
+"""Questions a reader asks of the sample article, and follow-up conversations on the sample
+and demo articles, asked through the command line as a reader's tools would.
+
+    .venv/bin/python benchmarks/reader_questions.py                 # both sets
+    .venv/bin/python benchmarks/reader_questions.py --only questions --model qwen2.5-1.5b
+
+The sets are nutgraf's own (benchmarks/reader_questions/*.json). A question is answered
+right when the answer (its line and its points) holds one of the expected words, or all of
+them where the set says so; a yes/no question when the verdict is the expected one; an
+overview when it has three cited points; a question the article does not answer when no
+answer is given. Every answer goes to benchmarks/out/reader-questions.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
+
+SETS = ROOT / "benchmarks" / "reader_questions"
+OUT = ROOT / "benchmarks" / "out"
+NUTGRAF = [str(Path(sys.executable).with_name("nutgraf"))]  # the installed command
+
+
+def nutgraf(db: Path, *arguments: str) -> dict | list:
+    result = subprocess.run([*NUTGRAF, "--db", str(db), *arguments, "--json"], capture_output=True, text=True,
+                            cwd=ROOT)
+    if result.returncode != 0:
+        raise SystemExit(f"nutgraf {' '.join(arguments)} failed: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def ingest(db: Path, path: Path) -> str:
+    (outcome,) = nutgraf(db, "ingest", "--no-progress", str(path))
+    return outcome["id"]
+
+
+def ask(db: Path, model: str, article_id: str, question: str, conversation: str | None = None) -> dict:
+    options = ["--conversation", conversation] if conversation else []
+    started = time.perf_counter()
+    answer = nutgraf(db, "ask", question, "--article", article_id, "--model", model, *options)
+    answer["seconds"] = round(time.perf_counter() - started, 2)
+    return answer
+
+
+def right(expected: dict, answer: dict) -> bool:
+    if expected.get("answerable", True) is False:
+        return not answer["answerable"]
+    if not answer["answerable"]:
+        return False
+    if "verdict" in expected:
+        return answer.get("verdict") == expected["verdict"]
+    if "points" in expected:
+        return len(answer.get("points") or []) >= expected["points"]
+    text = " ".join([answer["answer"] or ""] + [p["text"] for p in answer.get("points") or []]).lower()
+    found = [word.lower() in text for word in expected["expect"]]
+    return all(found) if expected.get("all") else any(found)
+
+
+def questions(db: Path, model: str, sink) -> None:
+    spec = json.loads((SETS / "budapest-summit.json").read_text())
+    article = ROOT / spec["article"]
+    if not article.exists():
+        print(f"skipped: {article} is absent")
+        return
+    article_id = ingest(db, article)
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    wrong = []
+    for item in spec["questions"]:
+        answer = ask(db, model, article_id, item["question"])
+        ok = right(item, answer)
+        by_kind[item["kind"]].append(ok)
+        sink.write(json.dumps({"set": "questions", **item, "right": ok, "got": answer}) + "\n")
+        if not ok:
+            wrong.append((item["question"], answer["kind"], answer["answer"] or answer["note"]))
+    print("| kind | questions | right |\n|---|---|---|")
+    for kind, results in by_kind.items():
+        print(f"| {kind} | {len(results)} | {sum(results)} |")
+    total = [ok for results in by_kind.values() for ok in results]
+    print(f"| all | {len(total)} | {sum(total)} ({sum(total) / len(total):.0%}) |")
+    for question, kind, said in wrong:
+        print(f"- wrong: {question} → [{kind}] {said}")
+
+
+def conversations(db: Path, model: str, sink) -> None:
+    spec = json.loads((SETS / "conversations.json").read_text())
+    ids = {}
+    for name, path in spec["articles"].items():
+        if (ROOT / path).exists():
+            ids[name] = ingest(db, ROOT / path)
+    by_turn: dict[int, list[bool]] = defaultdict(list)
+    for conversation in spec["conversations"]:
+        if conversation["article"] not in ids:
+            continue
+        cid = None
+        for number, turn in enumerate(conversation["turns"], start=1):
+            answer = ask(db, model, ids[conversation["article"]], turn["question"], cid)
+            cid = answer["conversation_id"]
+            ok = right(turn, answer)
+            by_turn[number].append(ok)
+            sink.write(json.dumps({"set": "conversations", **turn, "turn": number, "right": ok,
+                                   "got": answer}) + "\n")
+            if not ok:
+                print(f"- wrong, turn {number}: {turn['question']} ({answer.get('resolved_question')}) → "
+                      f"{answer['answer'] or answer['note']}")
+    print("| turn | questions | right |\n|---|---|---|")
+    for number, results in sorted(by_turn.items()):
+        print(f"| {number} | {len(results)} | {sum(results)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--only", choices=["questions", "conversations"])
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder, (OUT / "reader-questions.jsonl").open("w") as sink:
+        db = Path(folder) / "reader.db"
+        if args.only in (None, "questions"):
+            questions(db, args.model, sink)
+        if args.only in (None, "conversations"):
+            conversations(db, args.model, sink)
+
+
+if __name__ == "__main__":
+    main()
