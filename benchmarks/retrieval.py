@@ -7,10 +7,14 @@
     all 500 queries, deduplicated, one article per URL; a fact counts as found when a
     retrieved sentence overlaps it. Queries without evidence are left out.
 (c) 1,000 CNN stories (NewsQA): p50/p95 latency of one search, archive-wide and within one
-    article, peak RSS of a process that only searches, and embedding speed.
+    article, of the archive-wide dense search alone and its recall@10 against an exact product
+    over every stored vector, peak RSS of a process that only searches, and embedding speed.
+(d) --only million: the same on a million sentences: the CNN stories, then copies whose
+    vectors carry Gaussian noise (cosine about 0.75 to the original), with real questions.
 
     .venv/bin/python benchmarks/retrieval.py                  # report splits
     .venv/bin/python benchmarks/retrieval.py --split tune --grid  # fusion settings on tune
+    .venv/bin/python benchmarks/retrieval.py --only latency,million
 
 Databases are built through the Python API once and kept in benchmarks/out/ (delete them
 to rebuild); stale vectors are re-embedded on the next run. Reads ../shared/eval next to the
@@ -32,8 +36,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -44,6 +50,7 @@ from nutgraf.records import Document, Hit, Scope  # noqa: E402
 from nutgraf.retrieval.embedder import get_embedder  # noqa: E402
 from nutgraf.retrieval.reindex import reindex  # noqa: E402
 from nutgraf.retrieval.search import Fusion, Retriever  # noqa: E402
+from nutgraf.store.sqlite import SQLiteStore  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
 OUT = REPO / "benchmarks" / "out"
@@ -255,13 +262,20 @@ def latency_probe(db: str, questions_file: str) -> dict:
     questions = [q for q in json.loads(Path(questions_file).read_text())]
     ids = api.store.article_ids()
     rng = random.Random(7)
-    retriever.search(questions[0])  # loads the vectors once, as a server would at start
-    timings: dict[str, list[float]] = {"archive": [], "article": []}
-    for question in questions:
+    started = time.perf_counter()
+    retriever.search(questions[0])  # loads (or builds) the vector index once, as a server would at start
+    first_search_seconds = time.perf_counter() - started
+    timings: dict[str, list[float]] = {"archive": [], "article": [], "archive_dense": []}
+    vectors = embedder.embed(questions)
+    dense_hits = []
+    for question, vector in zip(questions, vectors):
         for name, scope in (("archive", Scope()), ("article", Scope(article_ids=[rng.choice(ids)]))):
             started = time.perf_counter()
             retriever.search(question, scope, limit=10)
             timings[name].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        dense_hits.append(api.store.dense_search(vector, Scope(), POOL))
+        timings["archive_dense"].append((time.perf_counter() - started) * 1000)
     search_rss = peak_rss_mib()
     texts = [s.text for i in ids[:40] for s in api.store.sentences(i)][:1000]
     started = time.perf_counter()
@@ -269,15 +283,69 @@ def latency_probe(db: str, questions_file: str) -> dict:
     per_100 = (time.perf_counter() - started) / len(texts) * 100
     return {
         "articles": len(ids),
-        "sentences": sum(len(api.store.sentences(i)) for i in ids),
+        "sentences": api.store._db.execute("SELECT count(*) FROM sentences").fetchone()[0],
         "searches": len(questions),
         "threads": embedder.threads,
+        "first_search_seconds": round(first_search_seconds, 1),
         **{f"{name}_ms": percentiles(values) for name, values in timings.items()},
+        "dense_recall_at_10": exact_recall(api.store, vectors, dense_hits),
         "peak_rss_mib": search_rss,
         "embed_seconds_per_100_sentences": round(per_100, 3),
         "embed_sentences": len(texts),
         "peak_rss_after_embedding_mib": peak_rss_mib(),
+        "load_average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
     }
+
+
+def exact_recall(store, vectors, found: list[list[Hit]], k: int = 10) -> float:
+    """Recall@k of the store's dense search against an exact product over every stored vector."""
+    rows = store._db.execute("SELECT article_id, idx, embedding FROM sentences WHERE embedding IS NOT NULL")
+    keys, blobs = [], []
+    for article, index, blob in rows:
+        keys.append((article, index))
+        blobs.append(blob)
+    matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(keys), -1)
+    del blobs
+    recalls = []
+    for vector, hits in zip(vectors, found):
+        scores = matrix @ vector
+        exact = {keys[i] for i in np.argpartition(-scores, k)[:k]}
+        recalls.append(len(exact & {(h.article_id, h.sentence_index) for h in hits[:k]}) / k)
+    return round(statistics.fmean(recalls), 4)
+
+
+def million_archive(source: Nutgraf, total: int) -> str:
+    """benchmarks/out/retrieval-cnn<total>.db: the CNN stories, then copies of them whose
+    vectors carry Gaussian noise of the data's own spread (cosine about 0.75 to the original),
+    until ``total`` sentences; the copies keep the original text."""
+    path = OUT / f"retrieval-cnn{total}.db"
+    if path.exists():
+        return str(path)
+    partial = path.with_suffix(".partial.db")
+    for stale in OUT.glob(partial.name + "*"):
+        stale.unlink()
+    store = SQLiteStore(partial)
+    originals = [source.store.get_article(i) for i in source.store.article_ids()]
+    spread = np.vstack([a.embeddings for a in originals]).std(axis=0)
+    scale = np.sqrt(1 / 0.75**2 - 1) / np.linalg.norm(spread)
+    rng = np.random.default_rng(7)
+    sentences, copy = 0, 0
+    started = time.perf_counter()
+    while sentences < total:
+        article = originals[copy % len(originals)]
+        vectors = article.embeddings
+        if copy >= len(originals):
+            noisy = vectors + rng.normal(size=vectors.shape).astype(np.float32) * spread * scale
+            vectors = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+        store.put_article(replace(article, id=f"{article.id}-{copy}", embeddings=vectors,
+                                              content_hash=f"copy{copy}"))
+        sentences += len(article.sentences)
+        copy += 1
+    store.close()
+    os.replace(partial, path)
+    print(f"built {path.name}: {copy} articles, {sentences} sentences in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
+    return str(path)
 
 
 def peak_rss_mib() -> float:
@@ -289,13 +357,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2)}
 
 
-def latency(api: Nutgraf, count: int) -> dict:
+def latency(db: str, count: int) -> dict:
     with (EVAL / "newsqa" / "newsqa_indomain_utility.csv").open(newline="") as f:
         questions = [untokenize(row["question"]) for row in csv.DictReader(f)][:count]
     questions_file = OUT / "retrieval-latency-questions.json"
     questions_file.write_text(json.dumps(questions))
-    db = api.store.url
-    api.close()
     probe = subprocess.run(
         [sys.executable, __file__, "--probe", db, str(questions_file)],
         capture_output=True, text=True, check=True,
@@ -333,6 +399,11 @@ def latency_table(figures: dict) -> str:
         "|---|---|---|",
         f"| whole archive | {figures['archive_ms']['p50']} | {figures['archive_ms']['p95']} |",
         f"| one article | {figures['article_ms']['p50']} | {figures['article_ms']['p95']} |",
+        f"| whole archive, dense search alone | {figures['archive_dense_ms']['p50']} |"
+        f" {figures['archive_dense_ms']['p95']} |",
+        "",
+        f"Dense recall@10 against exact search: {figures['dense_recall_at_10']}. First search (loads or"
+        f" builds the vector index): {figures['first_search_seconds']} s. Load average {figures['load_average']}.",
         "",
         f"Peak RSS of the searching process: {figures['peak_rss_mib']} MiB."
         f" Embedding {figures['embed_sentences']} stored sentences:"
@@ -344,7 +415,8 @@ def latency_table(figures: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=["report", "tune"], default="report")
-    parser.add_argument("--only", default="squad,multihop,latency")
+    parser.add_argument("--only", default="squad,multihop,latency",
+                        help="comma-separated parts: squad, multihop, latency, million")
     parser.add_argument("--grid", action="store_true", help="compare fusion settings (tune split)")
     parser.add_argument("--searches", type=int, default=200, help="queries timed per scope")
     parser.add_argument("--probe", nargs=2, metavar=("DB", "QUESTIONS"), help=argparse.SUPPRESS)
@@ -396,8 +468,16 @@ def main() -> None:
         print(grid_table(results["grid_squad"]))
     if "latency" in parts:
         api = built_archive("cnn1000", cnn_documents)
-        results["latency"] = latency(api, args.searches)
+        db = api.store.url
+        api.close()
+        results["latency"] = latency(db, args.searches)
         print(latency_table(results["latency"]))
+    if "million" in parts:
+        api = built_archive("cnn1000", cnn_documents)
+        db = million_archive(api, 1_000_000)
+        api.close()
+        results["latency_million"] = latency(db, args.searches)
+        print(latency_table(results["latency_million"]))
     # Runs of some parts (--only) update their own figures and keep the others.
     path = OUT / f"retrieval-{args.split}.json"
     previous = json.loads(path.read_text()) if path.exists() else {}

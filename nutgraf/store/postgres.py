@@ -28,6 +28,7 @@ from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from ..analysis.fingerprint import bands
 from ..errors import InputError, StoreError
 from ..settings import Settings, current, env_name
 from ..records import (
@@ -143,6 +144,18 @@ MIGRATIONS = [
         PRIMARY KEY (kind, article_id)
     );
     CREATE INDEX jobs_waiting ON jobs (kind, state, queued_at);
+    """,
+    # 4: MinHash LSH bands (see analysis/fingerprint.py), cut from the stored signatures
+    """
+    CREATE TABLE signature_bands (
+        band smallint NOT NULL, key bytea NOT NULL,
+        article_id text NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        PRIMARY KEY (band, key, article_id)
+    );
+    CREATE INDEX signature_bands_article ON signature_bands (article_id);
+    INSERT INTO signature_bands (band, key, article_id)
+    SELECT n, substring(a.signature FROM n * 32 + 1 FOR 32), a.id
+    FROM articles a, generate_series(0, 15) AS n WHERE length(a.signature) = 512;
     """,
 ]
 
@@ -292,6 +305,10 @@ class PostgresStore:
                 [(a.id, s.index, s.start, s.end, s.paragraph, s.text, _vector(v))
                  for s, v in zip(a.sentences, vectors)],
             )
+            if a.signature is not None:
+                cursor.executemany(
+                    "INSERT INTO signature_bands (band, key, article_id) VALUES (%s,%s,%s)",
+                    [(n, key, a.id) for n, key in enumerate(bands(a.signature))])
             cursor.executemany(
                 "INSERT INTO entities (article_id, position, name, label, mentions) VALUES (%s,%s,%s,%s,%s)",
                 [(a.id, n, e.name, e.label, json.dumps([m.__dict__ for m in e.mentions]))
@@ -388,12 +405,14 @@ class PostgresStore:
                 (article_id,)).fetchall()
         return [Sentence(*r) for r in rows]
 
-    def signatures(self) -> tuple[list[str], np.ndarray]:
+    def near_duplicate_candidates(self, signature: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        keys = bands(signature)
         with self._connection() as db:
-            rows = db.execute("SELECT id, signature FROM articles WHERE signature IS NOT NULL").fetchall()
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.uint64)
-        return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.uint64) for r in rows])
+            rows = db.execute(
+                "SELECT id, signature FROM articles WHERE id IN (SELECT b.article_id FROM signature_bands b"
+                " JOIN unnest(%s::smallint[], %s::bytea[]) AS k (band, key) USING (band, key))",
+                (list(range(len(keys))), keys)).fetchall()
+        return [(r[0], np.frombuffer(r[1], np.uint64)) for r in rows]
 
     # -- search
 

@@ -1,14 +1,20 @@
 import pytest
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
-from nutgraf.store import open_store
+from nutgraf.store import open_store, sqlite
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "sqlite-indexed", "postgres"])
 def store_factory(request, tmp_path):
-    """Opens stores on one database of each kind, as separate processes or servers would."""
-    if request.param == "sqlite":
+    """Opens stores on one database of each kind, as separate processes or servers would.
+
+    ``sqlite-indexed`` searches the archive through the vector index file however small the
+    archive is, as SQLite does from INDEX_FROM_SENTENCES sentences on.
+    """
+    if request.param.startswith("sqlite"):
         location = str(tmp_path / "store.db")
+        if request.param == "sqlite-indexed":
+            request.getfixturevalue("monkeypatch").setattr(sqlite, "INDEX_FROM_SENTENCES", 0)
     else:
         location = request.getfixturevalue("postgres_url")
     opened = []

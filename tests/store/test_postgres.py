@@ -122,3 +122,20 @@ def test_cache_follows_its_article_without_the_foreign_key(pg_store, postgres_ur
     pg_store.cache_put("related", "a1", ["q"], article_id="a1")
     pg_store.delete_article("a1")
     assert pg_store.cache_get("related", "a1") is None and pg_store.cache_get("related", "other") == ["q"]
+
+
+def test_upgrade_cuts_bands_from_stored_signatures(postgres_url):
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # written before the band index existed
+        db.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        db.execute("CREATE TABLE schema_version (version integer PRIMARY KEY,"
+                   " applied_at timestamptz NOT NULL DEFAULT now())")
+        db.execute(MIGRATIONS[0])
+        db.execute("INSERT INTO schema_version (version) VALUES (1)")
+        db.execute("INSERT INTO articles (id, authors, origin, content_hash, ingested_at, text, signature)"
+                   " VALUES ('old', '[]', 'test', 'h', 'now', 'text', %s)",
+                   (np.arange(64, dtype=np.uint64).tobytes(),))
+    store = PostgresStore(postgres_url)
+    try:
+        assert [i for i, _ in store.near_duplicate_candidates(np.arange(64, dtype=np.uint64))] == ["old"]
+    finally:
+        store.close()

@@ -7,13 +7,13 @@ import pytest
 
 from nutgraf.errors import StoreError
 from nutgraf.records import Article, Entity, Mention, Quote, Scope, Sentence, TimeExpression
-from nutgraf.store.sqlite import MIGRATIONS, SQLiteStore
+from nutgraf.store.sqlite import MIGRATIONS, SQLiteStore, _statements
 
 TEXT = "Budapest will host the summit. The call lasted two hours.\n\nOrban said “we are ready for it.”"
 
 
 def make_article(article_id="a1", text=TEXT, digest="h1", published="2025-10-17", source="Gazette",
-                 vectors=True):
+                 vectors=True, signature=None):
     sentences = [Sentence(0, 0, 30, 0, text[0:30]), Sentence(1, 31, 57, 0, text[31:57]),
                  Sentence(2, 59, len(text), 1, text[59:])]
     embeddings = None
@@ -29,7 +29,7 @@ def make_article(article_id="a1", text=TEXT, digest="h1", published="2025-10-17"
         quotes=[Quote("we are ready for it.", 71, 91, 2, "Viktor Orban")],
         times=[TimeExpression("two hours", 48, 57, 1, None)],
         embeddings=embeddings, embedding_model="test-model" if vectors else None,
-        signature=np.arange(64, dtype=np.uint64),
+        signature=np.arange(64, dtype=np.uint64) if signature is None else signature,
     )
 
 
@@ -209,3 +209,32 @@ def test_writers_racing_on_one_article_leave_exactly_one(store_factory, same_con
         assert len(article.sentences) == 3 and len(article.entities) == 1 and len(article.quotes) == 1
         hits = reader.lexical_search("Budapest", Scope(article_ids=[article.id]), 5)
         assert [h.sentence_index for h in hits] == [0]
+
+
+def test_near_duplicate_candidates_share_a_band_and_follow_changes(store):
+    base = np.arange(64, dtype=np.uint64)
+    alike = base.copy()
+    alike[[0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44]] += 1000  # 12 bands spoilt, 4 intact
+    store.put_article(make_article("a1", signature=base))
+    store.put_article(make_article("a2", signature=alike))
+    store.put_article(make_article("a3", signature=base + 10_000))
+    found = dict(store.near_duplicate_candidates(base))
+    assert set(found) == {"a1", "a2"} and (found["a2"] == alike).all()
+    store.delete_article("a2")
+    store.put_article(make_article("a1", digest="h2", signature=base + 20_000))
+    assert store.near_duplicate_candidates(base) == []
+    assert [i for i, _ in store.near_duplicate_candidates(base + 20_000)] == ["a1"]
+
+
+def test_sqlite_upgrade_cuts_bands_from_stored_signatures(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a database written before the band index existed
+        for statement in _statements(MIGRATIONS[0]):
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO articles (id, authors, origin, content_hash, ingested_at, text, signature)"
+                   " VALUES ('old', '[]', 'test', 'h', 'now', 'text', ?)",
+                   (np.arange(64, dtype=np.uint64).tobytes(),))
+    store = SQLiteStore(path)
+    assert [i for i, _ in store.near_duplicate_candidates(np.arange(64, dtype=np.uint64))] == ["old"]
+    store.close()
