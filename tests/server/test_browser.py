@@ -279,7 +279,7 @@ def test_an_answer_streams_in_and_its_citation_highlights_the_sentence(page, sit
     assert cited.get_attribute("data-sentence") == str(expected["citations"][0]["sentence_index"])
     assert page.locator("mark").count() == 0
 
-    marker = widget.get_by_role("button", name="Source 1: show the cited sentence")
+    marker = widget.locator(".result").get_by_role("button", name="Source 1: show the cited sentence")
     expect(marker).to_have_text("[1]")
     marker.focus()
     page.keyboard.press("Enter")
@@ -385,7 +385,7 @@ def test_on_a_page_without_markup_the_cited_sentence_is_found_highlighted_and_sc
 
     page.evaluate("window.scrollTo(0, 0)")
     expect(page.locator(marks).first).not_to_be_in_viewport()
-    widget.get_by_role("button", name="Source 1: show the cited sentence").click()
+    widget.locator(".result").get_by_role("button", name="Source 1: show the cited sentence").click()
     current = page.locator("article mark[data-nutgraf-current]")
     assert marked_text(page, "article mark[data-nutgraf-current]") == plain(citation["text"])
     expect(current.first).to_be_in_viewport()
@@ -405,19 +405,19 @@ def test_a_sentence_with_other_quote_marks_or_edited_words_is_still_found(page, 
     show_answer(page, answer_of("list", [course, edited], points=[
         {"text": "The new route is flatter", "citations": [course]},
         {"text": "The race raised money for the hospital", "citations": [edited]}]))
-    widget.get_by_role("button", name="Source 1: show the cited sentence").click()
+    widget.locator(".result").get_by_role("button", name="Source 1: show the cited sentence").click()
     assert marked_text(page, "article mark[data-nutgraf-current]") == (
         "The course was changed this year to avoid the closed Miller Road bridge. \u201cThe new route is "
         "flatter, and the times show it,\u201d said race director Paul Ekwueme.")
     # The speaker's name is a link of the page's own: the mark is inside it and the link stays.
     expect(page.locator('article a[href="/people/paul-ekwueme"] mark')).to_have_text("Paul Ekwueme")
-    widget.get_by_role("button", name="Source 2: show the cited sentence").click()
+    widget.locator(".result").get_by_role("button", name="Source 2: show the cited sentence").click()
     assert marked_text(page, "article mark[data-nutgraf-current]") == (
         "Organizers said the race had raised money for the valley hospital.")
     # Too short to be found by its edges with errors: only folding quote marks and dashes finds it.
     pull_quote = {**course, "sentence_index": 90, "text": '"Flatter - and faster"'}
     show_answer(page, answer_of("quote", [pull_quote], points=[{"text": "Flatter", "citations": [pull_quote]}]))
-    widget.get_by_role("button", name="Source 1: show the cited sentence").click()
+    widget.locator(".result").get_by_role("button", name="Source 1: show the cited sentence").click()
     expect(page.locator("article mark[data-nutgraf-current]")).to_have_text("\u201cFlatter \u2013 and faster\u201d")
 
 
@@ -563,10 +563,10 @@ def test_no_marker_points_nowhere(page, site, publisher, sentences):
         {"text": "A library", "citations": [elsewhere]},
         {"text": "Uncited", "citations": []}]))
     expect(widget.locator(".result ul.points > li")).to_have_text(["Runners [1]", "A library [2]", "Uncited"])
-    widget.get_by_role("button", name="Source 1: show the cited sentence").click()
+    widget.locator(".result").get_by_role("button", name="Source 1: show the cited sentence").click()
     assert marked_text(page, "article mark[data-nutgraf-current]") == plain(runners["text"])
     # Another article's sentence is not in this page: it is quoted in the widget instead.
-    widget.get_by_role("button", name="Source 2: show the cited sentence").click()
+    widget.locator(".result").get_by_role("button", name="Source 2: show the cited sentence").click()
     expect(widget.locator(".result blockquote.quote")).to_have_text(f"Source 2, from the article{elsewhere['text']}")
     expect(page.locator("article mark[data-nutgraf-current]")).to_have_count(0)
 
