@@ -12,6 +12,7 @@ Every point of a draft is words of the sentences it cites, except where it says 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Generator
@@ -277,7 +278,10 @@ def with_verdict(p_yes: float, answering: float, question: str, evidence: Eviden
     draft = Draft(kinds.YES_NO, chosen=item)
     if item is None:
         return draft
-    draft.features.update(verdict_margin=abs(p_yes - 0.5) * 2, verdict_mass=answering)
+    # How much of its first step the model gave to yes or no at all, as log-odds: the
+    # difference between 0.99 and 0.999 is the difference between reading on and guessing.
+    mass = min(max(answering, 1e-4), 1 - 1e-4)
+    draft.features.update(verdict_margin=abs(p_yes - 0.5) * 2, verdict_logodds=math.log(mass / (1 - mass)))
     if UNSETTLED.search(item.sentence.text) and ASKS_IF_SETTLED.search(question):
         draft.verdict = "not-decided"
     else:

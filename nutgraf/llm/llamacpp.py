@@ -110,6 +110,12 @@ class LlamaCppModel:
                                          stop, grammar, top_logprobs)
         return results
 
+    def forget(self) -> None:
+        """Drop what the model holds read, so the next prompt starts from a kept state or from
+        nothing (benchmarks compare the two)."""
+        with self._lock:
+            self._seqs.keep(LIVE, 0)
+
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 

@@ -112,6 +112,21 @@ class StateStore:
         _touch(path)
         self._evict()
 
+    def kept(self) -> list[tuple[str, np.ndarray]]:
+        """The key and prefix tokens of every state file, as their headers give them."""
+        entries = []
+        for path, _, _ in self._files():
+            try:
+                with path.open("rb") as handle:
+                    head = handle.read(len(MAGIC) + HEADER_LENGTH.size)
+                    (length,) = HEADER_LENGTH.unpack_from(head, len(MAGIC))
+                    header = json.loads(handle.read(length))
+                    tokens = np.frombuffer(handle.read(4 * header["tokens"]), dtype=np.int32)
+            except (OSError, ValueError, KeyError, struct.error):
+                continue  # a damaged file: load() discards it when asked for it
+            entries.append((header["key"], tokens))
+        return entries
+
     def usage(self) -> Usage:
         files = self._files()
         return Usage(len(files), sum(size for _, size, _ in files), self.capacity, self.directory)

@@ -80,3 +80,10 @@ def test_without_a_directory_states_stay_in_memory(tmp_path):
     key = saved(store)
     assert store.load(key, TOKENS) == b"state " * 1000
     assert store.usage().files == 0
+
+
+def test_kept_states_are_listed_with_their_tokens(tmp_path):
+    store = StateStore(tmp_path)
+    key = saved(store)
+    [(listed, tokens)] = store.kept()
+    assert listed == key and (tokens == TOKENS).all()
