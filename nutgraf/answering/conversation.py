@@ -25,6 +25,7 @@ BARE_WH = re.compile(r"^(why|when|where|how|who|what|how come)\s*[?.!]*$", re.IG
 FRAGMENT = re.compile(r"^(?:(?:what|how)\s+about\s+|and\s+|as\s+for\s+)?(?P<about>about\s+)?(?P<thing>[^?]+?)\s*\??$",
                       re.IGNORECASE)
 WH_START = re.compile(r"^(who|whom|whose|what|which|when|where|why|how(?:\s+\w+)?)\b\s*", re.IGNORECASE)
+WH_WORD = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
 AUX_START = re.compile(r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
 ABOUT_TAIL = re.compile(r"\babout\s+[^?]+", re.IGNORECASE)
 HAS_VERB = re.compile(r"\b(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|say|said|"
@@ -72,15 +73,20 @@ def resolve(question: str, turns: list[Turn], articles: list[Article] = ()) -> s
     if BARE_WH.match(question.strip()):
         return _same_question_asking(question.strip(" ?.!").lower(), previous)
     stripped = LEADING_CONJUNCTION.sub("", question).strip()
-    if not HAS_VERB.search(stripped) and (fragment := FRAGMENT.match(stripped)):
+    fragment = FRAGMENT.match(stripped) if not HAS_VERB.search(stripped) else None
+    if fragment and not WH_WORD.search(fragment.group("thing")):  # "Against whom?" is the model's
         return _previous_about(fragment.group("thing"), bool(fragment.group("about")), previous, articles)
     resolved = _person_for_pronoun(stripped, turns)
     return resolved[:1].upper() + resolved[1:]
 
 
 def needs_context(question: str, turns: list[Turn]) -> bool:
-    """Whether a question still leans on an earlier turn for what "it" or "they" is."""
-    return bool(turns) and bool(THING_PRONOUNS.search(question)) and len(question.split()) <= 12
+    """Whether a question still leans on an earlier turn: for what "it" or "they" is, or, a
+    fragment with no verb ("Against whom?"), for all but what it asks."""
+    if not turns:
+        return False
+    fragment = not HAS_VERB.search(question) and len(question.split()) <= 4
+    return (bool(THING_PRONOUNS.search(question)) and len(question.split()) <= 12) or fragment
 
 
 def _same_question_asking(wh: str, previous: str) -> str:

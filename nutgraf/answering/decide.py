@@ -70,8 +70,12 @@ class Decider:
         reading = draft.reading
         if reading is not None:
             start, end = draft.span or (0, len(item.sentence.text))
+            answering = min(max(1.0 - reading.p_none, 1e-3), 1 - 1e-3)
             values.update(
-                none_logodds=math.log(reading.p_number + 1e-3) - math.log(reading.p_none + 1e-3),
+                # How much the model wanted to answer at all, against replying NONE. (Not
+                # against the sentence number it chose: over a long article the numbers
+                # share the probability, and a 30-sentence story would look unsure.)
+                answer_logodds=math.log(answering / (1 - answering)),
                 phrase_logprob=reading.phrase_logprob,
                 # A whole sentence offered as the answer mostly means the model found none.
                 span_fraction=(end - start) / max(1, len(item.sentence.text)),

@@ -37,15 +37,14 @@ MODEL_TASK = {kinds.WHEN: kinds.PHRASE, kinds.WHO_IS: kinds.PHRASE, kinds.QUOTE:
               kinds.OVERVIEW: kinds.EXPLANATION}
 # Words that make a sentence a plan or an expectation rather than a settled fact.
 UNSETTLED = re.compile(
-    r"\b(?:expected|expects|planning|plans?\s+to|planned|reportedly|scheduled|set\s+to|likely|"
-    r"could|may|might|would|proposed|possible|possibly|hopes?\s+to|aims?\s+to|intends?\s+to|"
-    r"considering|under\s+discussion|not\s+yet|yet\s+to)\b",
+    r"\b(?:expected\s+to|expects|planning|plans?\s+to|planned|reportedly|scheduled|set\s+to|likely\s+to|"
+    r"proposed|hopes?\s+to|aims?\s+to|intends?\s+to|considering|under\s+discussion|not\s+yet|yet\s+to)\b",
     re.IGNORECASE,
 )
 # Questions that ask whether something is settled or will happen.
 ASKS_IF_SETTLED = re.compile(
     r"\b(?:confirmed|decided|agreed|settled|final|official|certain|definite|scheduled|happen|"
-    r"take\s+place|going\s+to|will|planned|on)\b",
+    r"take\s+place|going\s+to|will|planned)\b",
     re.IGNORECASE,
 )
 DETERMINERS = {"the", "a", "an", "this", "these", "those", "its", "his", "her", "their", "our",
@@ -102,7 +101,7 @@ def read(request: Request, asked: Asked, evidence: EvidenceSet, llm: LLM | None,
     stream = reader.read_stream(llm, task, request.resolved, evidence)
     yield from reader.deltas(stream)
     completion = stream.completion or reader.completion_of(llm, task, request.resolved, evidence)
-    return from_reading(reader.interpret(completion), asked.kind, task, request, evidence)
+    return from_reading(reader.interpret(completion), asked.kind, task, request, evidence, asked.subject)
 
 
 def read_many(requests: list[Request], asked: list[Asked], evidence: list[EvidenceSet], llm: LLM | None,
@@ -125,7 +124,7 @@ def read_many(requests: list[Request], asked: list[Asked], evidence: list[Eviden
                 drafts[i] = with_verdict(p_yes, answering, requests[i].resolved, evidence[i])
         else:
             for i, reading in zip(indexes, reader.readings(llm, task, pairs)):
-                drafts[i] = from_reading(reading, asked[i].kind, task, requests[i], evidence[i])
+                drafts[i] = from_reading(reading, asked[i].kind, task, requests[i], evidence[i], asked[i].subject)
     return drafts
 
 
@@ -199,7 +198,14 @@ def quoted(article: Article, asked: Asked, evidence: EvidenceSet, embedder: Embe
 # -- the model's reading
 
 
-def from_reading(reading: Reading, kind: str, task: str, request: Request, evidence: EvidenceSet) -> Draft:
+def _attributed(article: Article, item: Evidence, speaker) -> bool:
+    """Whether the sentence, or the one before it, names the speaker."""
+    near = {item.sentence.index, item.sentence.index - 1}
+    return any(m.sentence_index in near for m in speaker.mentions)
+
+
+def from_reading(reading: Reading, kind: str, task: str, request: Request, evidence: EvidenceSet,
+                 asked_subject=None) -> Draft:
     question = request.resolved
     draft = Draft(kind, reading=reading)
     if not reading.lines:
@@ -211,6 +217,9 @@ def from_reading(reading: Reading, kind: str, task: str, request: Request, evide
         return draft
     item, start, end, alignment = aligned
     draft.chosen, draft.features["alignment"] = item, alignment
+    if kind == kinds.QUOTE and request.article is not None and asked_subject is not None \
+            and not _attributed(request.article, item, asked_subject):
+        return draft  # words of someone else: not what the question asked for
     if task == kinds.EXPLANATION:
         return _explained(draft, item, start, end, question, evidence, request.article)
     draft.span = (start, end)

@@ -158,7 +158,8 @@ def description(article: Article, entity: Entity) -> Span | None:
     for mention in entity.mentions:
         sentence = article.sentences[mention.sentence_index]
         start, end = mention.start - sentence.start, mention.end - sentence.start
-        found = _title_before(sentence, start) or _apposition_after(sentence, end)
+        found = _title_before(sentence, start) or _apposition_after(sentence, end) or \
+            _apposition_before(sentence, start)
         if found:
             return found
     return None
@@ -186,6 +187,15 @@ def _apposition_after(sentence: Sentence, name_end: int) -> Span | None:
     if not match:
         return None
     return Span(sentence, name_end + match.start(1), name_end + match.end(1))
+
+
+def _apposition_before(sentence: Sentence, name_start: int) -> Span | None:
+    """"The museum's director, Felix Amadi": the description just before the name."""
+    match = re.search(r"(?:^|[,;:]\s+|\b(?:by|to|from|with|and)\s+)((?:the|a|an|[A-Z][\w’']+[’']s)\s+[^,;:“”\"]{3,60}?),"
+                      r"\s+(?:(?:Dr|Mr|Mrs|Ms|Prof)\.\s+)?$", sentence.text[:name_start], re.IGNORECASE)
+    if not match:
+        return None
+    return Span(sentence, match.start(1), match.end(1))
 
 
 def quotes_of(article: Article, speaker: Entity) -> list[Quote]:

@@ -56,3 +56,13 @@ def test_key_points_cover_the_story_from_its_lede(archive):
     indexes = [p.sentence.index for p in points]
     assert indexes == sorted(indexes) and len(set(indexes)) == len(indexes)
     assert all(p.text in p.sentence.text for p in points)
+
+
+def test_a_description_can_come_before_the_name():
+    from nutgraf.records import Article, Entity, Mention
+
+    text = "The museum's director, Dr. Felix Amadi, opened the exhibition."
+    start = text.index("Felix")
+    article = Article("a1", text, sentences=[sentence(text)],
+                      entities=[Entity("Felix Amadi", "PERSON", [Mention(0, start, start + 11, "Felix Amadi")])])
+    assert structures.description(article, article.entities[0]).text == "The museum's director"
