@@ -118,13 +118,16 @@ class LLM(Protocol):
         """
 
 
-def complete_all(llm: LLM, prompts: list[list[Message]], *, prefix: str, **options) -> list[Completion]:
-    """Replies to several prompts that start with the same ``prefix``: decoded side by side
-    by a backend that can (``complete_many``), one after another by any other."""
+def complete_all(llm: LLM, prompts: list[list[Message]], *, prefix: str, grammar: str | list | None = None,
+                 **options) -> list[Completion]:
+    """Replies to several prompts that start with the same ``prefix`` (``grammar`` may be one
+    per prompt): decoded side by side by a backend that can (``complete_many``), one after
+    another by any other."""
     many = getattr(llm, "complete_many", None)
     if many is not None:
-        return many(prompts, prefix=prefix, **options)
-    return [llm.complete(messages, prefix=prefix, **options) for messages in prompts]
+        return many(prompts, prefix=prefix, grammar=grammar, **options)
+    grammars = grammar if isinstance(grammar, list) else [grammar] * len(prompts)
+    return [llm.complete(messages, prefix=prefix, grammar=g, **options) for messages, g in zip(prompts, grammars)]
 
 
 def option_logprobs(llm: LLM, messages: list[Message], options: list[str],

@@ -98,16 +98,18 @@ class LlamaCppModel:
         return Stream(self._stream(messages, max_tokens, stop, grammar, top_logprobs, prefix))
 
     def complete_many(self, prompts: list[list[Message]], *, prefix: str, max_tokens: int = 64,
-                      stop: list[str] | None = None, grammar: str | None = None,
+                      stop: list[str] | None = None, grammar: str | list[str | None] | None = None,
                       top_logprobs: int = 0) -> list[Completion]:
         """Replies to prompts that all start with ``prefix``, decoded side by side: the
         prefix is read (or restored) once, each prompt's own tokens and every step of the
-        replies go through llama.cpp together."""
+        replies go through llama.cpp together. ``grammar`` may be one per prompt."""
+        grammars = grammar if isinstance(grammar, list) else [grammar] * len(prompts)
         results: list[Completion] = []
         with self._lock:
             for start in range(0, len(prompts), self.parallel):
-                results += self._batched(prompts[start:start + self.parallel], prefix, max_tokens,
-                                         stop, grammar, top_logprobs)
+                end = start + self.parallel
+                results += self._batched(prompts[start:end], prefix, max_tokens, stop, grammars[start:end],
+                                         top_logprobs)
         return results
 
     def forget(self) -> None:
@@ -209,7 +211,7 @@ class LlamaCppModel:
 
     # -- several prompts side by side
 
-    def _batched(self, prompts, prefix, max_tokens, stop, grammar, top_logprobs) -> list[Completion]:
+    def _batched(self, prompts, prefix, max_tokens, stop, grammars, top_logprobs) -> list[Completion]:
         started = time.perf_counter()
         encoded = [self._prompt(messages, prefix) for messages in prompts]
         shared = min(length for _, length in encoded)
@@ -218,8 +220,9 @@ class LlamaCppModel:
         common = min(min(common_prefix(first, tokens) for tokens, _ in encoded), min(len(t) for t, _ in encoded) - 1)
         needed = common + sum(len(t) - common + max_tokens for t, _ in encoded)
         if shared < MIN_SAVED_TOKENS or needed > self.context_length:
-            return [self._single(messages, max_tokens, stop, grammar, top_logprobs, prefix) for messages in prompts]
-        samplers = [_fresh_sampler(self._vocab, grammar) if grammar else None for _ in encoded]
+            return [self._single(messages, max_tokens, stop, grammar, top_logprobs, prefix)
+                    for messages, grammar in zip(prompts, grammars)]
+        samplers = [_fresh_sampler(self._vocab, grammar) if grammar else None for grammar in grammars]
         held, spared = self._restore_prefix(LIVE, first, shared)
         self._seqs.keep(LIVE, min(held, common))
         self._seqs.feed(LIVE, first[len(self._seqs.tokens[LIVE]):common], logits=False)

@@ -134,20 +134,20 @@ def _substance(item: Evidence) -> int:
 
 
 def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[tuple[Evidence, Form]]) -> list[Candidate]:
-    """A question for each chosen sentence in its form, all written side by side."""
+    """A question for each chosen sentence in its form, all written side by side (each held
+    to its form's opening words by a grammar of its own)."""
+    if not chosen:
+        return []
+    prompts = [reader.messages_for(evidence, WRITE_TASK.format(
+        sentence=item.sentence.text, part=answering_part(item, form), start=form.openings[0]))
+        for item, form in chosen]
+    completions = complete_all(llm, prompts, prefix=reader.numbered_sentences(evidence), max_tokens=48,
+                               stop=["\n"], grammar=[form.grammar for _, form in chosen])
     candidates = []
-    # One grammar per batch: the sentences of one form are written together.
-    for form in dict.fromkeys(form for _, form in chosen):
-        items = [item for item, f in chosen if f is form]
-        prompts = [reader.messages_for(evidence, WRITE_TASK.format(
-            sentence=item.sentence.text, part=answering_part(item, form), start=form.openings[0]))
-            for item in items]
-        completions = complete_all(llm, prompts, prefix=reader.numbered_sentences(evidence), max_tokens=48,
-                                   stop=["\n"], grammar=form.grammar)
-        for item, completion in zip(items, completions):
-            question = " ".join(completion.text.split())
-            if question.endswith("?"):
-                candidates.append(Candidate(question, item.article_id, item.sentence.index, form.name))
+    for (item, form), completion in zip(chosen, completions):
+        question = " ".join(completion.text.split())
+        if question.endswith("?"):
+            candidates.append(Candidate(question, item.article_id, item.sentence.index, form.name))
     return candidates
 
 

@@ -224,3 +224,11 @@ def test_default_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUTGRAF_LLM_THREADS", "all")
     with pytest.raises(InputError, match="NUTGRAF_LLM_THREADS"):
         default_threads()
+
+
+@pytest.mark.slow
+def test_each_prompt_of_a_batch_can_have_a_grammar_of_its_own(smollm2: LlamaCppModel, ask, bridge_article: str) -> None:
+    prompts = [ask(bridge_article, "Was the bridge repaired?"), ask(bridge_article, "How much did it cost?")]
+    replies = smollm2.complete_many(prompts, prefix=article_prefix(bridge_article), max_tokens=6,
+                                    grammar=['root ::= "yes" | "no"', 'root ::= [1-9] [0-9]'])
+    assert replies[0].text in {"yes", "no"} and len(replies[1].text) == 2 and replies[1].text.isdigit()
