@@ -171,6 +171,12 @@ class Nutgraf:
         self.read_ahead(article_id)
         return self.related_service.prepare(article_id)
 
+    def is_prepared(self, article_id: str) -> bool:
+        """Whether the article's current text has been prepared (its explore panel made)."""
+        from .related.service import panel_is_ready
+
+        return panel_is_ready(self.store, article_id)
+
     def read_ahead(self, article_id: str) -> bool:
         """Have the model read the article before any question about it (the first part of
         :meth:`prepare`); False when there is nothing to read it with, or it is too long to

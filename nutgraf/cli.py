@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from .errors import NutgrafError
+from .errors import ModelError, NutgrafError
 from .eval.cli import eval_group
 from .ingest.options import IngestOptions
 from .records import Scope
@@ -152,20 +152,31 @@ def ingest(ctx, inputs, allow_private, max_bytes, timeout, max_redirects, no_fee
             if not as_json:
                 bar.write(_outcome_line(outcome), file=sys.stderr if outcome.failed else sys.stdout)
     stored = [o.article_id for o in outcomes if not o.failed]
-    waiting = [i for i in stored if not nutgraf.related_service.is_ready(i)]
+    waiting = [i for i in stored if not nutgraf.is_prepared(i)]
     nutgraf.queue_preparation(waiting)
     if not no_prepare:
-        _prepare(nutgraf, len(waiting), no_progress)
+        _prepare_ingested(nutgraf, len(waiting), no_progress)
     if as_json:
         _dump([o.to_dict() for o in outcomes])
     if any(o.failed for o in outcomes):
         sys.exit(1)
 
 
+def _prepare_ingested(nutgraf, count: int, no_progress: bool) -> None:
+    """Prepare what was just ingested; without its model the articles stay stored and queued,
+    since ingesting them succeeded and preparing is only a head start for their readers."""
+    try:
+        _prepare(nutgraf, count, no_progress)
+    except ModelError as error:
+        click.echo(f"Warning: stored but not prepared ({error}); they wait in the queue for "
+                   "`nutgraf prepare` or a server", err=True)
+
+
 def _prepare(nutgraf, count: int, no_progress: bool) -> None:
     """Work the preparation queue (these articles and any others waiting) with a progress bar."""
     from tqdm import tqdm
 
+    nutgraf.answerer  # loads the model: a missing one fails here, before a job is claimed
     with tqdm(total=count, unit="article", desc="preparing", disable=no_progress or not count,
               file=sys.stderr, leave=False) as bar:
         nutgraf.work(done=lambda _: bar.update(1))
@@ -301,7 +312,7 @@ def prepare(ctx, article_ids, everything, since, again, model, no_progress, as_j
     for article_id in article_ids:
         nutgraf.article(article_id)  # an unknown id is an error before anything is queued
     if not again:
-        chosen = [i for i in chosen if not nutgraf.related_service.is_ready(i)]
+        chosen = [i for i in chosen if not nutgraf.is_prepared(i)]
     nutgraf.queue_preparation(chosen)
     _prepare(nutgraf, len(chosen), no_progress)
     counts = nutgraf.preparation_queue()

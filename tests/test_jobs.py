@@ -65,6 +65,19 @@ def test_ingest_prepares_what_it_ingested(tmp_path):
     assert all(nutgraf.related_service.is_ready(a.id) for a in nutgraf.articles())
 
 
+def test_ingest_without_its_model_stores_and_queues_and_says_so(tmp_path):
+    db = str(tmp_path / "db.sqlite")
+    missing = str(tmp_path / "absent.gguf")
+    result = CliRunner().invoke(cli, ["--db", db, "ingest", "--model", missing, "--no-progress",
+                                      *ARTICLES])
+    assert result.exit_code == 0, result.output
+    assert "Warning: stored but not prepared (no model file at" in result.output
+    assert Nutgraf(db, model="none").preparation_queue() == {"queued": 2}
+    refused = CliRunner().invoke(cli, ["--db", db, "prepare", "--all", "--model", missing])
+    assert refused.exit_code == 1 and "no model file" in refused.output
+    assert Nutgraf(db, model="none").preparation_queue() == {"queued": 2}  # no job spent on it
+
+
 def test_no_prepare_only_queues_and_prepare_does_the_rest(tmp_path):
     db = str(tmp_path / "db.sqlite")
     run(db, "ingest", "--no-prepare", "--no-progress", *ARTICLES)

@@ -21,6 +21,7 @@ from ..answering.spans import answer_in_question
 from ..errors import NotFound
 from ..records import Answer, Article, Scope
 from ..retrieval.embedder import Embedder
+from ..store.base import Store
 from . import generate
 from .filters import obvious, self_contained
 from .select import Verified, choose, preview, too_close
@@ -36,6 +37,13 @@ SHARED_ENTITY_LABELS = {"PERSON", "GPE", "ORG", "EVENT", "FAC"}
 # Share of the answer's words already in the question at which it gives the answer away. An
 # explanation restates the question's subject, so more of it may be shared.
 GIVEN_AWAY = {"phrase": 0.5, "when": 0.5, "who-is": 0.5, "list": 0.5, "explanation": 0.6, "yes-no": 0.8}
+
+
+def panel_is_ready(store: Store, article_id: str) -> bool:
+    """Whether the article's current text has a panel made by this version."""
+    kept = store.cache_get(NAMESPACE, article_id)
+    return bool(kept) and kept.get("version") == PANEL_VERSION and \
+        kept.get("hash") == store.content_hash(article_id)
 
 
 @dataclass
@@ -66,9 +74,7 @@ class RelatedQuestions:
         return {"article_id": article_id, "key_points": panel.key_points, "questions": items}
 
     def is_ready(self, article_id: str) -> bool:
-        kept = self.store.cache_get(NAMESPACE, article_id)
-        return bool(kept) and kept.get("version") == PANEL_VERSION and \
-            kept.get("hash") == self.store.content_hash(article_id)
+        return panel_is_ready(self.store, article_id)
 
     def prepare(self, article_id: str) -> int:
         """Make and keep the article's panel now; returns how many questions it holds."""
