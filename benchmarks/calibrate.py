@@ -29,6 +29,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from nutgraf import Nutgraf  # noqa: E402
 from nutgraf.answering import calibration  # noqa: E402
-from nutgraf.answering.decide import PHRASE_KINDS  # noqa: E402
+from nutgraf.answering.decide import PHRASE_KINDS, Decider  # noqa: E402
+from nutgraf.answering.kinds import YES_NO  # noqa: E402
 from nutgraf.answering.read import Draft  # noqa: E402
 from nutgraf.eval import datasets, metrics  # noqa: E402
 from nutgraf.eval.datasets import EvalSet  # noqa: E402
@@ -49,8 +51,9 @@ from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 CALIBRATION_FILE = ROOT / "nutgraf" / "answering" / "calibration.json"
-PER_STORY = 3
-MORE_LIKELY_THAN_NOT = 0.5  # questions taken from each sampled story: its article is then read once
+PER_STORY = 3  # questions taken from each sampled story: its article is then read once
+MIN_SET_ROWS = 20  # see mean_per_set
+MORE_LIKELY_THAN_NOT = 0.5
 
 
 def sample(evalset: EvalSet, count: int, name: str) -> EvalSet:
@@ -153,10 +156,17 @@ def fitted(name: str, rows: list[dict], features_of, label) -> calibration.Calib
 
 
 def mean_per_set(rows: list[dict], answers: list[bool]) -> float:
+    """The mean of the sets' mean scores, so that no set outweighs the others by its size. The
+    sets with fewer than MIN_SET_ROWS rows count as one set together, and not at all while
+    that is still too few: two yes/no questions in SQuAD would otherwise weigh as much as a
+    hundred in BoolQ."""
+    sizes = Counter(r["set"] for r in rows)
+    group = {name: name if size >= MIN_SET_ROWS else "small sets" for name, size in sizes.items()}
+    groups = Counter(group[r["set"]] for r in rows)
     per_set = []
-    for name in sorted({r["set"] for r in rows}):
+    for name in sorted(g for g, size in groups.items() if size >= MIN_SET_ROWS or len(groups) == 1):
         scores = [(r["score"] if answered else 0.0) if r["answerable"] else float(not answered)
-                  for r, answered in zip(rows, answers) if r["set"] == name]
+                  for r, answered in zip(rows, answers) if group[r["set"]] == name]
         per_set.append(sum(scores) / len(scores))
     return sum(per_set) / len(per_set)
 
@@ -174,8 +184,25 @@ def answer_thresholds(rows: list[dict], judges: list[calibration.Calibration], w
 
     for _ in range(3):
         for index in range(len(judges)):
-            thresholds[index] = max(grid, key=lambda t: score(thresholds[:index] + [t] + thresholds[index + 1:]))
+            scores = [score(thresholds[:index] + [t] + thresholds[index + 1:]) for t in grid]
+            thresholds[index] = middle_of_best(grid, scores)
     return thresholds, score(thresholds)
+
+
+def middle_of_best(grid: list[float], scores: list[float]) -> float:
+    """The middle of the widest run of thresholds scoring the best: where the tune questions
+    cannot tell thresholds apart, the one furthest from either edge of the run is the least
+    fitted to them."""
+    best = max(scores)
+    runs, start = [], None
+    for index, value in enumerate(scores + [None]):
+        if value == best and start is None:
+            start = index
+        elif value != best and start is not None:
+            runs.append((start, index - 1))
+            start = None
+    first, last = max(runs, key=lambda run: run[1] - run[0])
+    return grid[(first + last) // 2]
 
 
 def balanced_threshold(confidences: list[float], labels: list[float]) -> float:
@@ -220,10 +247,27 @@ def fit_llm(rows: list[dict]) -> dict[str, calibration.Calibration]:
     judges = {"phrase": phrase, "sentence": sentence, "evidence": evidence}
     decided = [r for r in rows if r["kind"] == "yes-no" and r["features"] and "verdict_logodds" in r["features"]]
     if decided:
-        verdict = fitted("verdict", decided, lambda r: r["features"], lambda r: int(r["score"] >= 0.5))
-        (verdict.threshold,), _ = answer_thresholds(decided, [verdict], lambda r: 0)
+        # Whether the verdict is right is learnt where there is one to get right: on the
+        # questions the passage answers. Whether the passage speaks to the question at all
+        # is the evidence calibration's part (see Decider.confidence), which also saw
+        # on-topic passages without the answer, not only strangers'.
+        verdict = fitted("verdict", [r for r in decided if r["answerable"]], lambda r: r["features"],
+                         lambda r: int(r["score"] >= 0.5))
+        both = Decider(with_model=True)
+        both.evidence, both.verdict = evidence, verdict
+        (verdict.threshold,), _ = answer_thresholds(decided, [YesNo(both)], lambda r: 0)
         judges["verdict"] = verdict
     return judges
+
+
+class YesNo:
+    """A yes/no draft's confidence as the decide stage computes it, for choosing its threshold."""
+
+    def __init__(self, decider: Decider):
+        self.decider = decider
+
+    def confidence(self, features: dict[str, float]) -> float:
+        return self.decider.confidence(Draft(YES_NO), features)
 
 
 def fit_extractive(rows: list[dict]) -> dict[str, calibration.Calibration]:
@@ -278,7 +322,7 @@ def main() -> None:
     print(f"{len(rows)} tune questions")
     read = [r for r in rows if r["read"]]
     fitted_on = {"phrase": ([r for r in read if r["kind"] in PHRASE_KINDS], lambda r: float(r["score"] >= 0.5)),
-                 "verdict": ([r for r in rows if r["kind"] == "yes-no" and r["features"]
+                 "verdict": ([r for r in rows if r["kind"] == "yes-no" and r["features"] and r["answerable"]
                               and "verdict_logodds" in r["features"]], lambda r: float(r["score"] >= 0.5)),
                  "sentence": (read, lambda r: r["sentence_ok"]), "evidence": (rows, lambda r: r["top_ok"]),
                  "extractive": (rows, lambda r: r["sentence_ok"])}

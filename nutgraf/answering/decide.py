@@ -7,7 +7,8 @@ Three grades instead of answer-or-nothing:
 - **none**: the article does not say (with the sentence that comes closest quoted, so the
   reader sees what it does say).
 Short answers (phrase, when, who-is) are judged by the phrase calibration, yes/no answers
-by the verdict calibration, answers of other kinds by the sentence calibration; the sentence
+by the evidence calibration (is the article about it?) times the verdict calibration (is
+the verdict right?), answers of other kinds by the sentence calibration; the sentence
 offered as the closest by the sentence calibration (or, for a sentence the model did not
 choose, the evidence calibration). All are fitted on the tune splits only.
 """
@@ -48,6 +49,16 @@ class Decider:
         if draft.source == "search" or draft.kind in PHRASE_KINDS:
             return self.phrase
         return self.verdict if draft.kind == kinds.YES_NO else self.sentence
+
+    def confidence(self, draft: Draft, values: dict[str, float]) -> float:
+        """The calibrated probability that ``draft`` is right."""
+        if draft.kind == kinds.YES_NO and "verdict_logodds" in values:
+            # Two questions, each fitted where it can be told: does the article speak to
+            # this at all (the evidence calibration, fitted with on-topic passages that do
+            # not hold the answer), and is the model's verdict right where it does (the
+            # verdict calibration, fitted on questions their passage answers).
+            return self.evidence.confidence(values) * self.verdict.confidence(values)
+        return self.judge(draft).confidence(values)
 
     def signals(self, request: Request, draft: Draft, evidence: EvidenceSet,
                 embedder: Embedder | None) -> dict[str, float]:
@@ -91,7 +102,7 @@ class Decider:
         if draft.source == "article" and draft.points:
             return self._answer(question, draft, STRUCTURE_CONFIDENCE, mode)
         judge = self.judge(draft)
-        confidence = judge.confidence(values)
+        confidence = self.confidence(draft, values)
         if draft.points and confidence >= judge.threshold and (draft.verdict or draft.kind != kinds.YES_NO):
             return self._answer(question, draft, confidence, mode)
         item, where = self._likeliest_sentence(request, draft, evidence, embedder, values, judge)

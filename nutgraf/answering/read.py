@@ -47,6 +47,14 @@ ASKS_IF_SETTLED = re.compile(
     r"take\s+place|going\s+to|will|planned)\b",
     re.IGNORECASE,
 )
+# What an answer to "when" holds when the article's time expressions did not catch it: a
+# number, or a time relative to something else ("after the Anchorage summit").
+TIME_LIKE = re.compile(
+    r"\d|\b(?:before|after|during|since|until|ago|when|while|later|earlier|next|last|soon|once|"
+    r"today|tomorrow|yesterday|morning|evening|night|week|month|year|decade|century|season|"
+    r"spring|summer|autumn|fall|winter)\b",
+    re.IGNORECASE,
+)
 DETERMINERS = {"the", "a", "an", "this", "these", "those", "its", "his", "her", "their", "our",
                "any", "some", "no", "every", "each"}
 QUOTES_SHOWN = 2
@@ -229,6 +237,8 @@ def from_reading(reading: Reading, kind: str, task: str, request: Request, evide
         if expression is not None:
             draft.points = [Point(when_phrase(expression), [item], verbatim=False, claim=expression.text)]
             return draft
+        if not TIME_LIKE.search(text):
+            return draft  # "Budapest" is no answer to "when": the reading missed
     draft.points = [Point(text, [item])]
     return draft
 
@@ -309,6 +319,9 @@ def _listed(draft: Draft, reading: Reading, evidence: EvidenceSet, article: Arti
         item, start, end, _ = aligned
         if article is not None and (listed := _bullets_of(article, item, evidence)):
             new = listed
+            # The line that introduces the bullets is what the question matches ("thorny
+            # issues remain:"), not a bullet of three words: the answer is rated on it.
+            item = evidence.find(article.id, list_intro(article.sentences, item.sentence.index)) or item
         else:
             new = [Point(readable(Span(item.sentence, start, end)), [item])]
         for point in new:

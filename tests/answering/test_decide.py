@@ -45,6 +45,19 @@ def test_a_yes_no_draft_without_a_verdict_is_never_an_answer(staged):
     assert decider(0.0, 0.0).decide(request, draft, evidence, None, "extractive").grade == "closest"
 
 
+def test_a_yes_no_answer_needs_both_an_article_that_speaks_to_it_and_a_sure_verdict():
+    decider = Decider(with_model=True)
+    decider.evidence = Calibration(["dense_similarity"], [10.0], -5.0, 0.5, None)
+    decider.verdict = Calibration(["verdict_logodds"], [1.0], 0.0, 0.5, None)
+    draft = Draft(kinds.YES_NO, verdict="yes")
+    on_topic = {"dense_similarity": 0.7, "verdict_logodds": 3.0}
+    stranger = {"dense_similarity": 0.1, "verdict_logodds": 3.0}
+    assert decider.confidence(draft, on_topic) == pytest.approx(0.881 * 0.953, abs=1e-3)
+    assert decider.confidence(draft, stranger) < 0.05  # however sure the verdict
+    decider.phrase = Calibration(["term_coverage"], [10.0], -5.0, 0.5, None)
+    assert decider.confidence(Draft(kinds.PHRASE), on_topic | {"term_coverage": 0.5}) == 0.5
+
+
 def test_points_their_citations_do_not_support_are_dropped(staged):
     _, evidence = staged
     item = evidence.items[0]  # "The Riverside city council voted 7 to 2 on Thursday ..."

@@ -21,6 +21,7 @@ SCRIPT = {
     "Wie viel kostet die Brücke?": "How much will the footbridge cost?",  # the translation
     "about $4.5 million": "etwa 4,5 Millionen Dollar",
     "Did the mayor say the bridge was a mistake?": "no",
+    "When will the lighting be switched on?": "8: lighting powered by solar panels",
 }
 
 
@@ -113,6 +114,19 @@ def test_when_is_resolved_against_publication(scripted):
     assert answer.kind == kinds.WHEN
     assert answer.answer == "14 March 2024 (“Thursday”)"
     assert answer.citations[0].sentence_index == 0
+
+
+def test_a_when_answer_without_any_time_in_it_is_not_given(scripted):
+    answer = ask(scripted, "When will the lighting be switched on?")
+    assert answer.kind == kinds.WHEN and answer.grade != "answer" and answer.answer is None
+
+
+def test_a_bulleted_list_is_rated_on_the_line_that_introduces_it(scripted):
+    answerer = scripted.answerer
+    request = answerer.resolve(answerer.open("What are the parts of the project?", Scope([scripted.bridge_id])))
+    evidence = answerer.gather(request)
+    draft = answerer.check(answerer.read(request, answerer.classify(request, evidence), evidence))
+    assert draft.chosen.sentence.text == "The project includes:"
 
 
 def test_an_overview_is_three_cited_points_from_different_parts(scripted):
