@@ -115,6 +115,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"  citations {citations['count']}, valid {_percent(citations['valid_share'])}; "
         f"answers without citations {citations['answers_without_citations']}"
     )
+    closest = summary["closest"]
+    if closest["count"]:
+        lines.append(f"  \"comes closest here\" {closest['count']} times; its sentence holds the answer "
+                     f"{_percent(closest['holds_answer'])}")
     for kind, group in summary["by_kind"].items():
         extra = f"  F1 {_percent(group['f1'])}" if "f1" in group else ""
         lines.append(

@@ -141,13 +141,23 @@ def predict(item: EvalItem, answer_fn: AnswerFn, article: ArticleLookup | None =
         record.update(
             answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence,
             citations=[c.to_dict() for c in answer.citations], note=answer.note,
-            mode=answer.mode, timings_ms=answer.timings_ms,
+            mode=answer.mode, timings_ms=answer.timings_ms, kind=answer.kind, grade=answer.grade,
             abstained=not (answer.answerable and answer.answer),
         )
+        if answer.grade == "closest" and item.answerable and item.scoring in ("squad", "rgb"):
+            record["closest_holds_answer"] = holds_answer(item, answer.citations[0].text)
         if article is not None:
             record["citations_valid"] = sum(citation_is_valid(c, article) for c in answer.citations)
     record.update(score(item, None if record["abstained"] else record["answer"]))
     return record
+
+
+def holds_answer(item: EvalItem, text: str) -> bool:
+    """Whether ``text`` holds one of the item's gold answers (all parts of one, for RGB)."""
+    if item.scoring == "rgb":
+        return metrics.contains_answer(text, item.parts)
+    normal = metrics.normalize_answer(text)
+    return any(metrics.normalize_answer(gold) in normal for gold in item.answers if gold)
 
 
 def citation_is_valid(citation: Citation, article: ArticleLookup) -> bool:
@@ -205,6 +215,11 @@ def summarize(items: list[EvalItem], records: list[dict[str, Any]]) -> dict[str,
             "valid": sum(r["citations_valid"] for r in cited),
             "valid_share": sum(r["citations_valid"] for r in cited) / citations if citations else None,
             "answers_without_citations": sum(1 for r in answered if not r["citations"]),
+        },
+        # "The article comes closest here": how often that sentence holds the answer.
+        "closest": {
+            "count": sum(r.get("grade") == "closest" for r in records),
+            "holds_answer": _share(r["closest_holds_answer"] for r in records if "closest_holds_answer" in r),
         },
         "reliability": table,
         "expected_calibration_error": metrics.expected_calibration_error(table),

@@ -5,6 +5,8 @@ from click.testing import CliRunner
 
 from nutgraf.cli import cli
 from nutgraf.eval.cli import eval_group
+from nutgraf.eval.datasets import EvalItem
+from nutgraf.eval.runner import holds_answer
 
 
 @pytest.fixture
@@ -33,6 +35,16 @@ def test_eval_qa_on_a_squad_format_file(tiny_squad, tmp_path, cache_home):
     assert [line["id"] for line in lines] == ["cost", "mayor", "books", "closed", "owner"]
     assert all({"id", "answer", "answerable", "citations", "confidence"} <= set(line) for line in lines)
     assert all((line["answer"] is None) == (not line["answerable"]) for line in lines)
+    assert all(line["grade"] in ("answer", "closest", "none") for line in lines)
+    assert summary["closest"]["count"] == sum(line["grade"] == "closest" for line in lines)
+
+
+def test_a_closest_sentence_is_scored_on_whether_it_holds_the_answer():
+    squad = EvalItem("q", "How much?", [], ["$4.5 million"], True, "squad")
+    assert holds_answer(squad, "It will cost about $4.5 million.")
+    assert not holds_answer(squad, "It will open in 2026.")
+    rgb = EvalItem("r", "Who won?", [], [], True, "rgb", parts=[["Kowalski"], ["2024", "last year"]])
+    assert holds_answer(rgb, "Kowalski won last year.") and not holds_answer(rgb, "Kowalski won.")
 
 
 def test_text_summary(tiny_squad, tmp_path, cache_home):
