@@ -239,7 +239,10 @@ def fit_llm(rows: list[dict]) -> dict[str, calibration.Calibration]:
     # scores little F1 against a short gold span even when it is right, so it is given when
     # its sentence more likely holds the answer than not, as the calibrated confidence says.
     (phrase.threshold,), _ = answer_thresholds(phrase_rows, [phrase], lambda r: 0)
-    sentence.threshold = sentence.closest = MORE_LIKELY_THAN_NOT
+    sentence.threshold = MORE_LIKELY_THAN_NOT
+    rated = [r for r in read if r["features"]]
+    sentence.closest = closest_band([sentence.confidence(r["features"]) for r in rated],
+                                    [r["sentence_ok"] for r in rated], sentence.threshold)
     with_top = [r for r in rows if r["top"]]
     evidence_confidence = [evidence.confidence(r["top"]) for r in with_top]
     evidence.threshold = balanced_threshold(evidence_confidence, [r["top_ok"] for r in with_top])
