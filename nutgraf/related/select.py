@@ -16,7 +16,10 @@ from .filters import same_template
 
 NEAR_DUPLICATE = 0.85  # cosine between question embeddings
 SAME_PART = 0.6  # each question already shown from the same paragraph
-SAME_KIND = 0.7  # each one already shown with the same kind of answer (phrase, list, ...)
+# Each one already shown with the same kind of answer (phrase, list, quote, ...). Strong
+# enough that a story full of quotes, whose answers are exact and rate high, still shows
+# other kinds after the second quote.
+SAME_KIND = 0.5
 SAME_WORD = 0.8  # each one already shown starting with the same question word
 WH_WORD = re.compile(r"^\s*(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
 PREVIEW_CHARS = 200
@@ -84,9 +87,12 @@ def choose(pool: list[Verified], limit: int = 8, avoid: list[np.ndarray] | None 
             continue
         if any(same_template(best.question, other) for other in [*asked, *(c.question for c in chosen)]):
             continue
-        cited = {(c["article_id"], c["sentence_index"]) for c in best.citations[:1]}
-        if any(cited & {(c["article_id"], c["sentence_index"]) for c in other.citations[:1]} for other in chosen):
+        if any(_cited(best) & _cited(other) for other in chosen):
             continue  # one question per cited sentence keeps them from rewording each other
         chosen.append(best)
         vectors.append(best.vector)
     return chosen
+
+
+def _cited(item: Verified) -> set[tuple[str, int]]:
+    return {(c["article_id"], c["sentence_index"]) for c in item.citations}
