@@ -55,7 +55,7 @@ class Settings(BaseSettings):
 
     # -- models and threads
     llm_threads: int | None = Field(None, ge=1, description="Threads of a local (llama.cpp) model.",
-                                    json_schema_extra=_unset("half the cores"))
+                                    json_schema_extra=_unset("every core; half under `nutgraf serve`"))
     embedder_threads: int = Field(1, ge=1, description="Threads of the sentence embedder (onnxruntime).")
     models_dir: Path | None = Field(None, description="Where the packaged models are joined and kept.",
                                     json_schema_extra=_unset("models in the user cache directory"))

@@ -457,14 +457,16 @@ def file_sha256(path: Path) -> str:
 
 
 def default_threads() -> int:
-    """The ``llm_threads`` setting (``NUTGRAF_LLM_THREADS``), else half the cores (at least one).
+    """The ``llm_threads`` setting (``NUTGRAF_LLM_THREADS``), else every core.
 
-    llama.cpp's threads spin while they wait for one another, so a thread per core
-    collapses (ten times slower and worse) as soon as anything else wants a core: the
-    embedder, another request, another process. On a machine that runs nothing else,
-    set ``NUTGRAF_LLM_THREADS`` to the number of cores.
+    A process answering one reader at a time (the command line, the Python API, an
+    evaluation) is fastest on every core: a warm answer took 0.83 s on two threads against
+    1.33 s on one. A server, which shares the cores with other readers' requests, takes half
+    of them by default instead (``nutgraf.server.app``): llama.cpp's threads spin while they
+    wait for one another, and beside a second client the same answer took 1.68 s on two
+    threads and 1.39 s on one (BENCHMARKS.md, "llama.cpp threads").
     """
-    return current().llm_threads or max(1, len(os.sched_getaffinity(0)) // 2)
+    return current().llm_threads or len(os.sched_getaffinity(0))
 
 
 def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:

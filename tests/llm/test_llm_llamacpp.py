@@ -218,7 +218,7 @@ def test_common_prefix() -> None:
 
 def test_default_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NUTGRAF_LLM_THREADS", raising=False)
-    assert default_threads() == max(1, len(os.sched_getaffinity(0)) // 2)
+    assert default_threads() == len(os.sched_getaffinity(0))
     monkeypatch.setenv("NUTGRAF_LLM_THREADS", "3")
     assert default_threads() == 3
     monkeypatch.setenv("NUTGRAF_LLM_THREADS", "all")

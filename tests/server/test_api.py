@@ -347,3 +347,16 @@ def test_related_questions_are_worked_out_after_ingest_without_a_request(client,
         time.sleep(0.2)
     assert store.cache_get("related", article_id) is not None
     assert client.get("/v1/related", params={"article_id": article_id}).json().get("pending") is None
+
+
+def test_a_server_gives_the_model_half_the_cores_unless_told(tmp_path):
+    import os
+
+    from nutgraf.server.app import create_app
+    from nutgraf.settings import Settings
+
+    cores = len(os.sched_getaffinity(0))
+    chosen = create_app(Settings(db=str(tmp_path / "a.db"), model="none")).state.settings
+    assert chosen.llm_threads == max(1, cores // 2)
+    told = create_app(Settings(db=str(tmp_path / "b.db"), model="none", llm_threads=3)).state.settings
+    assert told.llm_threads == 3
