@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections import Counter
@@ -53,6 +54,8 @@ OUT = ROOT / "benchmarks" / "out"
 CALIBRATION_FILE = ROOT / "nutgraf" / "answering" / "calibration.json"
 PER_STORY = 3  # questions taken from each sampled story: its article is then read once
 MIN_SET_ROWS = 20  # see mean_per_set
+FOLDS = 5
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # penalties on standardised weights, chosen by held_out_loss
 MORE_LIKELY_THAN_NOT = 0.5
 
 
@@ -151,8 +154,25 @@ def collect(model: str, name: str, evalset: EvalSet, sink) -> list[dict]:
 def fitted(name: str, rows: list[dict], features_of, label) -> calibration.Calibration:
     current = calibration.load(name)
     usable = [r for r in rows if features_of(r) is not None]
-    weights, bias = calibration.fit([features_of(r) for r in usable], [label(r) for r in usable], current.features)
+    values, labels = [features_of(r) for r in usable], [label(r) for r in usable]
+    l2 = min(L2_GRID, key=lambda penalty: held_out_loss(values, labels, current.features, penalty))
+    weights, bias = calibration.fit(values, labels, current.features, l2=l2)
+    print(f"{name}: L2 {l2} by {FOLDS}-fold cross-validation on {len(usable)} rows", file=sys.stderr)
     return calibration.Calibration(current.features, weights, bias, current.threshold, current.closest)
+
+
+def held_out_loss(values: list[dict], labels: list[int], features: list[str], l2: float) -> float:
+    """Mean log-loss on each fold of rows when fitted on the others: how well a penalty
+    carries to questions the fit did not see (the held-out questions the figures are for)."""
+    loss = 0.0
+    for fold in range(FOLDS):
+        train = [i for i in range(len(values)) if i % FOLDS != fold]
+        weights, bias = calibration.fit([values[i] for i in train], [labels[i] for i in train], features, l2=l2)
+        judge = calibration.Calibration(features, weights, bias, 0.5, None)
+        for i in range(fold, len(values), FOLDS):
+            p = min(max(judge.confidence(values[i]), 1e-6), 1 - 1e-6)
+            loss -= math.log(p if labels[i] else 1 - p)
+    return loss / len(values)
 
 
 def mean_per_set(rows: list[dict], answers: list[bool]) -> float:
@@ -241,8 +261,11 @@ def fit_llm(rows: list[dict]) -> dict[str, calibration.Calibration]:
     (phrase.threshold,), _ = answer_thresholds(phrase_rows, [phrase], lambda r: 0)
     sentence.threshold = MORE_LIKELY_THAN_NOT
     rated = [r for r in read if r["features"]]
+    # Without a band of its own below the threshold, a sentence is still offered as the
+    # closest when it more likely holds the answer than not and the short answer read from
+    # it was too unsure to give.
     sentence.closest = closest_band([sentence.confidence(r["features"]) for r in rated],
-                                    [r["sentence_ok"] for r in rated], sentence.threshold)
+                                    [r["sentence_ok"] for r in rated], sentence.threshold) or sentence.threshold
     with_top = [r for r in rows if r["top"]]
     evidence_confidence = [evidence.confidence(r["top"]) for r in with_top]
     evidence.threshold = balanced_threshold(evidence_confidence, [r["top_ok"] for r in with_top])
