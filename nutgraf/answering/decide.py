@@ -8,7 +8,9 @@ Three grades instead of answer-or-nothing:
   reader sees what it does say).
 Short answers (phrase, when, who-is) are judged by the phrase calibration, yes/no answers
 by the evidence calibration (is the article about it?) times the verdict calibration (is
-the verdict right?), answers of other kinds by the sentence calibration; the sentence
+the verdict right?), a date read off the sentence retrieval ranks first by the evidence
+calibration (does that sentence answer?), answers of other kinds by the sentence
+calibration; the sentence
 offered as the closest by the sentence calibration (or, for a sentence the model did not
 choose, the evidence calibration). All are fitted on the tune splits only.
 """
@@ -46,6 +48,8 @@ class Decider:
 
     def judge(self, draft: Draft) -> calibration.Calibration:
         """The calibration that rates ``draft``: by how it was read and what form it takes."""
+        if draft.source == "retrieval":
+            return self.evidence  # the answer stands or falls with retrieval's first sentence
         if draft.source == "search" or draft.kind in PHRASE_KINDS:
             return self.phrase
         return self.verdict if draft.kind == kinds.YES_NO else self.sentence
@@ -87,6 +91,9 @@ class Decider:
                 # against the sentence number it chose: over a long article the numbers
                 # share the probability, and a 30-sentence story would look unsure.)
                 answer_logodds=math.log(answering / (1 - answering)),
+                # The sentence it chose against NONE: a short answer stands in one sentence,
+                # and a model torn between sentences has mostly found none of them.
+                choice_logodds=math.log(reading.p_number + 1e-3) - math.log(reading.p_none + 1e-3),
                 phrase_logprob=reading.phrase_logprob,
                 # A whole sentence offered as the answer mostly means the model found none.
                 span_fraction=(end - start) / max(1, len(item.sentence.text)),
