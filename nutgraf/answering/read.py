@@ -101,7 +101,7 @@ class Draft:
 def read(request: Request, asked: Asked, evidence: EvidenceSet, llm: LLM | None,
          embedder: Embedder | None = None) -> Generator[str, None, Draft]:
     """The draft answer; yields the visible text of the model's reply while it is written."""
-    if (draft := from_structures(request, asked, evidence, embedder)) is not None:
+    if (draft := from_structures(request, asked, evidence, embedder, llm is not None)) is not None:
         return draft
     if llm is None:
         return from_search(request.resolved, asked, evidence, request.article)
@@ -121,7 +121,7 @@ def read_many(requests: list[Request], asked: list[Asked], evidence: list[Eviden
     drafts: list[Draft | None] = [None] * len(requests)
     batches: dict[tuple[str, str], list[int]] = {}
     for index, (request, form, found) in enumerate(zip(requests, asked, evidence)):
-        drafts[index] = from_structures(request, form, found, embedder)
+        drafts[index] = from_structures(request, form, found, embedder, llm is not None)
         if drafts[index] is None and llm is None:
             drafts[index] = from_search(request.resolved, form, found, request.article)
         elif drafts[index] is None:
@@ -142,7 +142,7 @@ def read_many(requests: list[Request], asked: list[Asked], evidence: list[Eviden
 
 
 def from_structures(request: Request, asked: Asked, evidence: EvidenceSet,
-                    embedder: Embedder | None) -> Draft | None:
+                    embedder: Embedder | None, with_model: bool = False) -> Draft | None:
     article = request.article
     if article is None:
         return None
@@ -155,7 +155,9 @@ def from_structures(request: Request, asked: Asked, evidence: EvidenceSet,
         if span is not None and (item := evidence.find(article.id, span.sentence.index)):
             return Draft(kinds.WHO_IS, [Point(span.text, [item])], chosen=item, source="article",
                          span=(span.start, span.end))
-    if asked.kind == kinds.WHEN:
+    if asked.kind == kinds.WHEN and not with_model:
+        # A model chooses the sentence that says when (its words resolved the same way);
+        # without one, the date of the sentence retrieval ranks first is the best guess.
         return dated(article, evidence, request.resolved)
     return None
 

@@ -22,6 +22,7 @@ SCRIPT = {
     "about $4.5 million": "etwa 4,5 Millionen Dollar",
     "Did the mayor say the bridge was a mistake?": "no",
     "When will the lighting be switched on?": "8: lighting powered by solar panels",
+    "When did the council vote?": "1: on Thursday",
 }
 
 
