@@ -189,11 +189,21 @@ def overview(article: Article, evidence: EvidenceSet) -> Draft | None:
     return Draft(kinds.OVERVIEW, points, chosen=points[0].items[0], source="article")
 
 
+def quote_context(article: Article, quote) -> str:
+    """The quote's sentences and the one before: "said the bridge would connect ... “This is
+    the missing link”" is about the bridge though the quoted words never name it."""
+    sentences = quote_sentences(article, quote)
+    before = [article.sentences[sentences[0].index - 1]] if sentences and sentences[0].index > 0 else []
+    return " ".join(s.text for s in before + sentences)
+
+
 def quoted(article: Article, asked: Asked, evidence: EvidenceSet, embedder: Embedder | None) -> Draft | None:
     """The speaker's own words; about the asked topic first when the question names one."""
     quotes = quotes_of(article, asked.subject)
     if asked.topic:
-        quotes = [q for q in quotes if term_coverage(asked.topic, q.text) > 0]
+        # The speaker's words on the topic; else words said right where the topic is named.
+        quotes = [q for q in quotes if term_coverage(asked.topic, q.text) > 0] or \
+            [q for q in quotes if term_coverage(asked.topic, quote_context(article, q)) > 0]
     if not quotes:
         return None
     shown = quotes[:1] if asked.topic else quotes[:QUOTES_SHOWN]

@@ -99,6 +99,8 @@ def test_quotes_come_from_the_speaker_without_a_model_call(scripted):
     assert answer.kind == kinds.QUOTE and len(answer.points) == 2
     assert answer.points[0].text == "“This is the missing link for people who walk or cycle to work”"
     assert len(scripted.model.calls) == calls
+    bridge = ask(scripted, "What did Kowalski say about the bridge?")
+    assert bridge.kind == kinds.QUOTE and "missing link" in bridge.answer  # said just after naming it
     about = ask(scripted, "What did Elena Kowalski say about waiting?")
     assert [p.text for p in about.points] == [] and about.answer == "“We have waited long enough.”"
     assert_grounded(scripted, answer)
