@@ -16,6 +16,7 @@ from typing import Any
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)
 YES_NO = ("yes", "no")
+VERDICT_FORM = re.compile(r"^\s*(yes|no)\s*:", re.IGNORECASE)
 
 
 def normalize_answer(text: str) -> str:
@@ -87,7 +88,9 @@ def multihop_correct(prediction: str | None, gold: str) -> bool:
         return False
     predicted, expected = normalize_answer(prediction), normalize_answer(gold)
     if expected in YES_NO:
-        return predicted == expected
+        # nutgraf's yes/no answers are "Yes: <the deciding sentence>": the verdict is the answer.
+        verdict = VERDICT_FORM.match(prediction)
+        return predicted == expected or (verdict is not None and verdict.group(1).lower() == expected)
     return bool(expected) and f" {expected} " in f" {predicted} "
 
 

@@ -95,6 +95,8 @@ def test_multihop_yes_no_must_be_exact():
     assert multihop_correct("no", "No")
     assert not multihop_correct("Yes, and no.", "Yes")
     assert not multihop_correct("Not at all", "no")
+    assert multihop_correct("Yes: both reports say the deal was signed.", "Yes")
+    assert not multihop_correct("No: the deal was never signed.", "Yes")
 
 
 def test_multihop_other_answers_must_appear_as_whole_words():
