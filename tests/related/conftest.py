@@ -22,6 +22,9 @@ READINGS = {
     "What did Martin Osei want the council to repair first?": "5: the Harbour Street tunnel",
     "What will the footbridge connect?": "3: the old mill district with the new railway station",
     "How much will the Harbour Street tunnel repairs cost?": "3: 800,000 dollars",
+    "When will construction of the Riverside footbridge begin?": "2: in September",
+    "When can residents comment on the footbridge design?": "10: until April 30",
+    "When will the Riverside footbridge open?": "11: in the summer of 2026",
 }
 
 
