@@ -8,9 +8,7 @@ Three grades instead of answer-or-nothing:
   reader sees what it does say).
 Short answers (phrase, when, who-is) are judged by the phrase calibration, yes/no answers
 by the evidence calibration (is the article about it?) times the verdict calibration (is
-the verdict right?), a date read off the sentence retrieval ranks first by the evidence
-calibration (does that sentence answer?), answers of other kinds by the sentence
-calibration; the sentence
+the verdict right?), answers of other kinds by the sentence calibration; the sentence
 offered as the closest by the sentence calibration (or, for a sentence the model did not
 choose, the evidence calibration). All are fitted on the tune splits only.
 """
@@ -48,8 +46,6 @@ class Decider:
 
     def judge(self, draft: Draft) -> calibration.Calibration:
         """The calibration that rates ``draft``: by how it was read and what form it takes."""
-        if draft.source == "retrieval":
-            return self.evidence  # the answer stands or falls with retrieval's first sentence
         if draft.source == "search" or draft.kind in PHRASE_KINDS:
             return self.phrase
         return self.verdict if draft.kind == kinds.YES_NO else self.sentence

@@ -79,9 +79,7 @@ class Draft:
     chosen: Evidence | None = None  # the sentence the reading settled on
     verdict: str | None = None  # yes-no drafts: yes, no or not-decided
     reading: Reading | None = None  # the model's reading, when a model read
-    # model | article (its structures) | retrieval (read off the sentence retrieval ranks
-    # first, right when that sentence is the one that answers) | search (no model)
-    source: str = "model"
+    source: str = "model"  # model | article (its structures) | search (no model)
     span: tuple[int, int] | None = None  # the phrase's offsets in the chosen sentence
     features: dict[str, float] = field(default_factory=dict)
 
@@ -175,7 +173,7 @@ def dated(article: Article, evidence: EvidenceSet, question: str) -> Draft | Non
     expression = days[0]
     start = expression.start - top.sentence.start
     return Draft(kinds.WHEN, [Point(when_phrase(expression), [top], verbatim=False, claim=expression.text)],
-                 chosen=top, source="retrieval", span=(start, start + len(expression.text)),
+                 chosen=top, source="search", span=(start, start + len(expression.text)),
                  features={"typed_span": 1.0})
 
 
