@@ -121,7 +121,9 @@ class Nutgraf:
                 from .llm import load_model
 
                 llm = load_model(self.settings.model, threads=self.settings.llm_threads)
-            self._answerer = Answerer(self.store, self.retriever, llm, self.settings.min_confidence)
+            self._answerer = Answerer(self.store, self.retriever, llm, risk=self.settings.risk,
+                                      closest_risk=self.settings.closest_risk,
+                                      min_confidence=self.settings.min_confidence)
         return self._answerer
 
     def search(self, query: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
@@ -182,7 +184,7 @@ class Nutgraf:
         :meth:`prepare`); False when there is nothing to read it with, or it is too long to
         be read whole."""
         from .answering.evidence import article_opening
-        from .answering.reader import read_ahead
+        from .answering.prompts import read_ahead
 
         llm = self.answerer.llm
         evidence = article_opening(self.article(article_id))

@@ -7,9 +7,39 @@ sentence, mention or quote they describe.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
+
+
+class Kind(StrEnum):
+    """The form of answer a question wants (see ``answering.kinds``)."""
+
+    PHRASE = "phrase"
+    YES_NO = "yes-no"
+    LIST = "list"
+    EXPLANATION = "explanation"
+    OVERVIEW = "overview"
+    QUOTE = "quote"
+    WHO_IS = "who-is"
+    WHEN = "when"
+
+
+class Grade(StrEnum):
+    """What the reader is shown (see ``answering.decide``)."""
+
+    ANSWER = "answer"  # the answer, its confidence at the threshold the publisher's risk sets
+    CLOSEST = "closest"  # no answer, but the sentence most likely to hold it, cited
+    NONE = "none"  # the articles do not say
+
+
+class Verdict(StrEnum):
+    """The verdict of a yes-no answer."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_DECIDED = "not-decided"  # a plan or an expectation, not a settled fact
 
 
 @dataclass
@@ -91,10 +121,6 @@ class Article:
     embeddings: np.ndarray | None = field(default=None, repr=False)
     embedding_model: str | None = None
     signature: np.ndarray | None = field(default=None, repr=False)  # MinHash, for near-duplicates
-
-    @property
-    def paragraph_count(self) -> int:
-        return max((s.paragraph for s in self.sentences), default=-1) + 1
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -218,9 +244,13 @@ class AnswerPoint:
 
     text: str
     citations: list[Citation] = field(default_factory=list)
+    # A quote's words in the reader's language, shown labelled beside ``text``, which stays the
+    # speaker's own words; None when the reader asked in the article's language.
+    translation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "citations": [c.to_dict() for c in self.citations]}
+        return {"text": self.text, "citations": [c.to_dict() for c in self.citations],
+                "translation": self.translation}
 
 
 @dataclass
@@ -232,12 +262,11 @@ class Answer:
     answerable: bool
     confidence: float
     citations: list[Citation] = field(default_factory=list)
-    # The form of the answer: phrase, yes-no, list, explanation, overview, quote, who-is, when.
-    kind: str = "phrase"
-    # "answer"; "closest" (no confident answer, but the cited sentence most likely holds it,
-    # shown in ``note``); "none" (the articles do not say).
-    grade: str = "answer"
-    verdict: str | None = None  # yes-no answers: "yes", "no" or "not-decided"
+    kind: Kind = Kind.PHRASE  # the form of the answer
+    # ANSWER; CLOSEST (no confident answer, but the cited sentence most likely holds it,
+    # shown in ``note``); NONE (the articles do not say).
+    grade: Grade = Grade.ANSWER
+    verdict: Verdict | None = None  # yes-no answers
     points: list[AnswerPoint] = field(default_factory=list)  # answers of several parts, each cited
     explanation: str | None = None  # at most two grounded sentences behind the short answer
     note: str | None = None  # when abstaining: what the text does say instead

@@ -48,8 +48,15 @@ class Settings(BaseSettings):
     model: str = Field(DEFAULT_MODEL, min_length=1, description=(
         "Language model that reads the evidence: a packaged model name, a .gguf path, an "
         "OpenAI-compatible base URL (http://host/v1#model), or none for extractive answers."))
+    risk: float = Field(0.05, gt=0, lt=1, description=(
+        "Largest share of wrong answers among those shown, as measured on the tune questions: "
+        "lower shows fewer answers and abstains more."))
+    closest_risk: float = Field(0.3, gt=0, lt=1, description=(
+        "Largest share of sentences offered as where the article comes closest that do not "
+        "hold the answer."))
     min_confidence: float | None = Field(None, ge=0, le=1, description=(
-        "Answer only at this confidence or above."), json_schema_extra=_unset("the calibrated threshold"))
+        "Answer only at this confidence or above, whatever the risk setting."),
+        json_schema_extra=_unset("the threshold the risk sets"))
     conversation_days: float = Field(30, gt=0, description=(
         "Days a conversation is kept after its last question; then it expires."))
 

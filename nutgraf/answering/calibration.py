@@ -1,18 +1,30 @@
-"""One calibrated confidence from several independent signals, and the decision to abstain.
+"""One calibrated probability that an answer is right, from several independent signals, and
+the thresholds the publisher's risk sets on it.
 
 A single prompt cannot make a small model both answer when it should and abstain when it
-should; a logistic model over scores can. Its weights and threshold are fitted on the tune
-splits only (``benchmarks/calibrate.py``) and shipped in ``calibration.json``.
+should; a logistic model over scores can. Its weights are fitted on the tune splits only
+(``nutgraf eval calibrate``) and shipped in ``calibration.json``, together with a risk curve:
+for each candidate threshold, an upper bound on the share of wrong answers among the tune
+answers it would show. The threshold for a risk is the lowest one from which every higher
+threshold also keeps that bound within the risk, so a setting never shows an answer that a
+stricter threshold would have had to withhold to stay within it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
+
+# A threshold no probability reaches: where no threshold keeps the error within the risk,
+# nothing rated by that calibration is shown.
+NEVER = 1.01
+# One-sided 90% bound on a share seen in a sample (Wilson's score interval): the tune rows are
+# a sample, and the held-out questions readers ask are not those rows.
+BOUND_Z = 1.2816
 
 
 @dataclass
@@ -20,37 +32,77 @@ class Calibration:
     features: list[str]
     weights: list[float]
     bias: float
-    threshold: float  # answer when confidence >= threshold
-    # Below the threshold, show the cited sentence as where the article comes closest when
-    # the confidence is at least this (None: never).
-    closest: float | None = None
+    # (threshold, upper bound on the error among tune answers at or above it), highest first.
+    risk_curve: list[tuple[float, float]] = field(default_factory=list)
+    # The same for the sentence offered as where the article comes closest: the bound on how
+    # often such a sentence does not hold the answer.
+    closest_curve: list[tuple[float, float]] = field(default_factory=list)
 
     def confidence(self, values: dict[str, float]) -> float:
         z = self.bias + sum(w * values[name] for name, w in zip(self.features, self.weights))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
+    def threshold_for(self, risk: float) -> float:
+        """The lowest threshold whose answers, and every stricter threshold's, stay within ``risk``."""
+        return _lowest_within(self.risk_curve, risk)
+
+    def closest_for(self, risk: float) -> float:
+        return _lowest_within(self.closest_curve, risk)
+
     def to_dict(self) -> dict:
-        data = {"features": self.features, "weights": self.weights, "bias": self.bias,
-                "threshold": self.threshold}
-        if self.closest is not None:
-            data["closest"] = self.closest
-        return data
+        return {"features": self.features, "weights": self.weights, "bias": self.bias,
+                "risk_curve": [list(row) for row in self.risk_curve],
+                "closest_curve": [list(row) for row in self.closest_curve]}
 
 
-# What each calibration predicts, fitted on the tune splits by benchmarks/calibrate.py:
+def _lowest_within(curve: list[tuple[float, float]], risk: float) -> float:
+    lowest = NEVER
+    for threshold, bound in curve:  # from the highest threshold down
+        if bound > risk:
+            break
+        lowest = threshold
+    return lowest
+
+
+# What each calibration predicts, fitted on the tune splits by ``nutgraf eval calibrate``:
 # "phrase": the model's short answer is right; "sentence": the sentence the model chose holds
 # the answer (for explanations and lists, and the "closest" band); "evidence": the sentence
 # retrieval ranks first holds it (the "closest" band of answers without a sentence of the
-# model's choosing); "verdict": a yes/no answer is right (fitted with yes/no questions asked
-# of their own passage and of a stranger's); "extractive": the best sentence holds the
-# answer, without a model.
+# model's choosing); "verdict": a yes/no verdict shown is right (fitted with yes/no questions
+# asked of their own passage and of passages that do not answer them); "extractive": the best
+# sentence holds the answer, without a model.
 MODES = ("phrase", "sentence", "evidence", "verdict", "extractive")
 
 
 def load(mode: str) -> Calibration:
     """The shipped calibration for ``mode`` (one of ``MODES``)."""
     data = json.loads(resources.files(__package__).joinpath("calibration.json").read_text())
-    return Calibration(**data[mode])
+    entry = data[mode]
+    return Calibration(entry["features"], entry["weights"], entry["bias"],
+                       [tuple(row) for row in entry.get("risk_curve", [])],
+                       [tuple(row) for row in entry.get("closest_curve", [])])
+
+
+def upper_bound(wrong: int, shown: int) -> float:
+    """A one-sided upper bound on the share of wrong answers, from ``wrong`` of ``shown``."""
+    if shown == 0:
+        return 1.0
+    share, z2 = wrong / shown, BOUND_Z ** 2
+    centre = share + z2 / (2 * shown)
+    spread = BOUND_Z * math.sqrt(share * (1 - share) / shown + z2 / (4 * shown ** 2))
+    return min(1.0, (centre + spread) / (1 + z2 / shown))
+
+
+def risk_curve(confidences: list[float], right: list[float], step: float = 0.01) -> list[tuple[float, float]]:
+    """For thresholds from 0.99 down to 0.01: the bound on the error among the rows at or above."""
+    pairs = sorted(zip(confidences, right), reverse=True)
+    curve = []
+    for hundredth in range(99, 0, -1):
+        threshold = round(hundredth * step, 2)
+        shown = [ok for confidence, ok in pairs if confidence >= threshold]
+        wrong = sum(1 for ok in shown if not ok)
+        curve.append((threshold, round(upper_bound(wrong, len(shown)), 4)))
+    return curve
 
 
 def fit(rows: list[dict[str, float]], labels: list[int], features: list[str],

@@ -1,16 +1,19 @@
-"""The decide stage: one calibrated confidence, and what the reader is shown.
+"""The decide stage: one rule for every kind of answer, at the risk the publisher sets.
 
-Three grades instead of answer-or-nothing:
-- **answer**: the draft, when its confidence reaches the calibrated threshold;
-- **closest**: no confident answer, but the sentence the reading settled on most likely
-  holds it; the reader gets "The article comes closest here:" and that sentence, cited;
+An answer is shown when its calibrated probability of being right reaches the threshold
+that, on the tune questions, kept wrong answers among those shown within the risk setting
+(``risk``, default 5%). Three grades:
+- **answer**: the draft, when it passes that rule and is of the type the question asks for;
+- **closest**: no answer, but the sentence the reading settled on (or retrieval's first) is
+  likely enough to hold it, by a threshold chosen the same way for ``closest_risk``; the
+  reader gets "The article comes closest here:" and that sentence, cited;
 - **none**: the article does not say (with the sentence that comes closest quoted, so the
-  reader sees what it does say).
-Short answers (phrase, when, who-is) are judged by the phrase calibration, yes/no answers
-by the evidence calibration (is the article about it?) times the verdict calibration (is
-the verdict right?), answers of other kinds by the sentence calibration; the sentence
-offered as the closest by the sentence calibration (or, for a sentence the model did not
-choose, the evidence calibration). All are fitted on the tune splits only.
+  reader sees what it does say; for a yes-or-no question, "does not say whether …").
+
+Each kind is rated by the calibration fitted for it: short answers (phrase, when, who-is)
+by "phrase", verdicts by "verdict", other answers by "sentence"; without a model, by
+"extractive". Answers read off the article's structures carry a fixed probability measured
+on the sample article (``STRUCTURE_CONFIDENCE``) and are shown when it reaches 1 - risk.
 """
 
 from __future__ import annotations
@@ -19,46 +22,53 @@ import math
 
 import numpy as np
 
-from ..records import Answer, AnswerPoint, Citation
+from ..records import Answer, AnswerPoint, Citation, Grade, Kind
 from ..retrieval.embedder import Embedder
-from . import calibration, kinds
+from . import calibration
+from .asked_type import of_asked_type
+from .drafts import Draft, Source
 from .evidence import Evidence, EvidenceSet
-from .read import Draft
 from .request import Request
 from .spans import answer_in_question, name_coverage, number_coverage, term_coverage
+from .verdicts import whether_clause
 
-PHRASE_KINDS = {kinds.PHRASE, kinds.WHEN, kinds.WHO_IS}
+PHRASE_KINDS = {Kind.PHRASE, Kind.WHEN, Kind.WHO_IS}
 # Answers read off the article's structures (a speaker's quotes, the key points, the title
-# the story gives a person) are exact matches, not guesses. Their confidence is the share
-# of them found right on the sample article's question list (BENCHMARKS.md).
+# the story gives a person) are exact matches, not guesses. Their probability is the share of
+# them found right on the sample article's question list and panel (BENCHMARKS.md).
 STRUCTURE_CONFIDENCE = 0.95
-GRADES = ("answer", "closest", "none")
+DEFAULT_RISK = 0.05
+DEFAULT_CLOSEST_RISK = 0.3
 
 
 class Decider:
-    def __init__(self, with_model: bool, min_confidence: float | None = None):
-        """``min_confidence`` replaces the calibrated thresholds below which it abstains."""
+    def __init__(self, with_model: bool, risk: float = DEFAULT_RISK, closest_risk: float = DEFAULT_CLOSEST_RISK,
+                 min_confidence: float | None = None):
+        """``min_confidence`` replaces every threshold the risk would set."""
         names = ("phrase", "sentence", "evidence", "verdict") if with_model else ("extractive",) * 4
         self.phrase, self.sentence, self.evidence, self.verdict = (calibration.load(name) for name in names)
-        if min_confidence is not None:
-            for judge in (self.phrase, self.sentence, self.evidence, self.verdict):
-                judge.threshold = min_confidence
+        self.risk, self.closest_risk, self.min_confidence = risk, closest_risk, min_confidence
 
-    def judge(self, draft: Draft) -> calibration.Calibration:
-        """The calibration that rates ``draft``: by how it was read and what form it takes."""
-        if draft.source == "search" or draft.kind in PHRASE_KINDS:
+    def judge(self, draft: Draft) -> calibration.Calibration | None:
+        """The calibration that rates ``draft`` (None: the article's structures, not rated)."""
+        if draft.source == Source.ARTICLE:
+            return None
+        if draft.source == Source.SEARCH or draft.kind in PHRASE_KINDS:
             return self.phrase
-        return self.verdict if draft.kind == kinds.YES_NO else self.sentence
+        return self.verdict if draft.kind == Kind.YES_NO else self.sentence
 
     def confidence(self, draft: Draft, values: dict[str, float]) -> float:
         """The calibrated probability that ``draft`` is right."""
-        if draft.kind == kinds.YES_NO and "verdict_logodds" in values:
-            # Two questions, each fitted where it can be told: does the article speak to
-            # this at all (the evidence calibration, fitted with on-topic passages that do
-            # not hold the answer), and is the model's verdict right where it does (the
-            # verdict calibration, fitted on questions their passage answers).
-            return self.evidence.confidence(values) * self.verdict.confidence(values)
-        return self.judge(draft).confidence(values)
+        judge = self.judge(draft)
+        return STRUCTURE_CONFIDENCE if judge is None else judge.confidence(values)
+
+    def threshold(self, judge: calibration.Calibration | None) -> float:
+        if self.min_confidence is not None:
+            return self.min_confidence
+        return 1 - self.risk if judge is None else judge.threshold_for(self.risk)
+
+    def closest_threshold(self, judge: calibration.Calibration) -> float:
+        return self.min_confidence if self.min_confidence is not None else judge.closest_for(self.closest_risk)
 
     def signals(self, request: Request, draft: Draft, evidence: EvidenceSet,
                 embedder: Embedder | None) -> dict[str, float]:
@@ -100,35 +110,46 @@ class Decider:
                mode: str) -> Answer:
         question = request.question
         if draft.chosen is None:
-            return self._none(question, draft.kind, evidence, 0.0, mode)
+            return self._none(request, draft.kind, evidence, 0.0, mode)
         values = self.signals(request, draft, evidence, embedder)
-        if draft.source == "article" and draft.points:
-            return self._answer(question, draft, STRUCTURE_CONFIDENCE, mode)
         judge = self.judge(draft)
         confidence = self.confidence(draft, values)
-        if draft.points and confidence >= judge.threshold and (draft.verdict or draft.kind != kinds.YES_NO):
+        if self._complete(request, draft) and confidence >= self.threshold(judge):
             return self._answer(question, draft, confidence, mode)
-        item, where = self._likeliest_sentence(request, draft, evidence, embedder, values, judge)
+        # A yes-or-no question its sentence does not decide is one the article does not say.
+        item, where = (None, 0.0) if draft.kind == Kind.YES_NO else \
+            self._likeliest_sentence(request, draft, evidence, embedder, values)
         if item is not None:
             return self._closest(question, draft.kind, item, evidence, where, mode)
-        return self._none(question, draft.kind, evidence, confidence, mode)
+        return self._none(request, draft.kind, evidence, confidence, mode)
+
+    @staticmethod
+    def _complete(request: Request, draft: Draft) -> bool:
+        """Whether the draft is an answer at all: it has points, a yes-or-no answer has its
+        verdict, and a short answer is of the type its question asks for, not an echo of it."""
+        if not draft.points or (draft.kind == Kind.YES_NO and draft.verdict is None):
+            return False
+        if draft.kind not in PHRASE_KINDS or draft.source == Source.ARTICLE:
+            return True
+        point = draft.points[0]
+        article = request.articles.get(point.items[0].article_id)
+        return of_asked_type(request.resolved, point.text, article, point.items[0].sentence.index)
 
     def _likeliest_sentence(self, request: Request, draft: Draft, evidence: EvidenceSet,
-                            embedder: Embedder | None, values: dict[str, float],
-                            judge: calibration.Calibration) -> tuple[Evidence | None, float]:
+                            embedder: Embedder | None, values: dict[str, float]) -> tuple[Evidence | None, float]:
         """The sentence most likely to hold the answer when the answer itself is unsure: the
         one the reading settled on or the one retrieval ranks first, whichever rates higher,
         if it reaches its calibration's "closest" band."""
         options = []
         reading_judge = self.sentence if draft.reading else self.evidence
-        if reading_judge.closest is not None:
+        if draft.source != Source.ARTICLE:
             options.append((reading_judge.confidence(values), draft.chosen, reading_judge))
         top = evidence.top
-        if top is not None and top is not draft.chosen and self.evidence.closest is not None:
+        if top is not None and top is not draft.chosen:
             top_values = self.signals(request, Draft(draft.kind, chosen=top), evidence, embedder)
             options.append((self.evidence.confidence(top_values), top, self.evidence))
         for where, item, rated_by in sorted(options, key=lambda option: -option[0]):
-            if where >= rated_by.closest:
+            if where >= self.closest_threshold(rated_by):
                 return item, where
         return None, 0.0
 
@@ -138,26 +159,28 @@ class Decider:
         citations: list[Citation] = []
         for point in points:
             citations += [c for c in point.citations if c not in citations]
-        several = len(points) > 1 or draft.kind in (kinds.LIST, kinds.OVERVIEW)
-        return Answer(question, draft.one_line, True, round(confidence, 3), kind=draft.kind, grade="answer",
+        several = len(points) > 1 or draft.kind in (Kind.LIST, Kind.OVERVIEW)
+        return Answer(question, draft.one_line, True, round(confidence, 3), kind=draft.kind, grade=Grade.ANSWER,
                       verdict=draft.verdict, points=points if several else [], citations=citations,
                       explanation=citations[0].text if citations else None, mode=mode)
 
     @staticmethod
-    def _closest(question: str, kind: str, item: Evidence, evidence: EvidenceSet, confidence: float,
+    def _closest(question: str, kind: Kind, item: Evidence, evidence: EvidenceSet, confidence: float,
                  mode: str) -> Answer:
         subject = _subject(evidence)
-        return Answer(question, None, False, round(confidence, 3), kind=kind, grade="closest",
+        return Answer(question, None, False, round(confidence, 3), kind=kind, grade=Grade.CLOSEST,
                       citations=[item.citation()], mode=mode,
                       note=f"The {subject} comes closest here: “{item.sentence.text}”")
 
     @staticmethod
-    def _none(question: str, kind: str, evidence: EvidenceSet, confidence: float, mode: str) -> Answer:
-        """No answer; the note quotes what the text says that comes closest, and cites it."""
-        answer = Answer(question, None, False, round(confidence, 3), kind=kind, grade="none", mode=mode)
-        top = evidence.top
+    def _none(request: Request, kind: Kind, evidence: EvidenceSet, confidence: float, mode: str) -> Answer:
+        """No answer; the note says what the articles do not say, quotes what comes closest, and cites it."""
+        answer = Answer(request.question, None, False, round(confidence, 3), kind=kind, grade=Grade.NONE, mode=mode)
         verb = "does" if len(evidence.headers) <= 1 else "do"
-        answer.note = f"The {_subject(evidence)} {verb} not say."
+        clause = whether_clause(request.resolved) if kind == Kind.YES_NO and request.language == "en" else None
+        answer.note = f"The {_subject(evidence)} {verb} not say {clause}." if clause else \
+            f"The {_subject(evidence)} {verb} not say."
+        top = evidence.top
         if top is not None:
             answer.note += f" The closest it comes: “{top.sentence.text}”"
             answer.citations = [top.citation()]

@@ -3,8 +3,9 @@
 "Why ...?" wants an explanation, "Is ...?" a yes or no, "What are the issues?" a list,
 "What did Zelensky say?" his words, "Who is Viktor Orban?" what the story says he is,
 "When ...?" a day, "What is this about?" the story in three points; anything else a phrase.
-The form decides how the evidence is read; the article may still widen it (a sentence that
-introduces a bulleted list answers with the list).
+A question with no topic of its own ("What happened?", "Give me the highlights") asks for
+the story as a whole. The form decides how the evidence is read; the article may still widen
+it (a sentence that introduces a bulleted list answers with the list).
 """
 
 from __future__ import annotations
@@ -12,18 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..records import Article, Entity
+from ..records import Article, Entity, Kind
+from ..store.query import query_terms
 from .structures import entity_named
-
-PHRASE = "phrase"
-YES_NO = "yes-no"
-LIST = "list"
-EXPLANATION = "explanation"
-OVERVIEW = "overview"
-QUOTE = "quote"
-WHO_IS = "who-is"
-WHEN = "when"
-KINDS = (PHRASE, YES_NO, LIST, EXPLANATION, OVERVIEW, QUOTE, WHO_IS, WHEN)
 
 OVERVIEW_FORMS = re.compile(
     r"^(?:so\s+)?(?:what(?:'s|’s| is| was)\s+(?:this|the|that)\s+(?:article|story|piece|report|news|text)?\s*(?:about|saying)\b"
@@ -50,6 +42,25 @@ QUOTE_FORMS = re.compile(
 WHO_IS_FORMS = re.compile(
     r"^(?i:and\s+)?(?i:who|what)\s+(?i:is|was|are|were)\s+(?P<name>(?:the\s+)?[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)\s*\??$"
 )
+# "What is Viktor Orban's position?", "What post does Orban hold?": what the story says he is.
+POSITION_FORMS = re.compile(
+    r"^(?i:and\s+)?(?:(?i:what)\s+(?i:is|was)\s+(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)(?:'s|’s)\s+"
+    r"(?i:position|role|title|job|post|office|function)"
+    r"|(?i:what|which)\s+(?i:position|role|title|job|post|office)\s+(?i:does|did|do)\s+"
+    r"(?P<name2>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)\s+(?i:hold|have|occupy|fill))\b"
+)
+# Words that name the story itself or a summary of it, not a topic within it: a question made
+# only of these ("What happened?", "Give me the highlights", "What's the big picture?") asks
+# for the story as a whole.
+STORY_WORDS = {
+    "article", "story", "piece", "report", "news", "text", "summary", "summarise", "summarize", "sum",
+    "recap", "overview", "gist", "rundown", "highlights", "highlight", "points", "point", "takeaways",
+    "takeaway", "facts", "main", "key", "important", "big", "picture", "short", "version", "brief",
+    "briefly", "quick", "quickly", "tell", "give", "break", "down", "know", "need", "going", "happening",
+    "happened", "happens", "upshot", "bottom", "line", "essence", "basics", "nutshell", "whole",
+    "overall", "essentials", "learn", "take", "away", "say", "says", "saying", "explain", "describe",
+    "read", "get", "understand", "matter", "matters", "gist", "headline", "headlines", "essential",
+}
 WHEN_FORMS = re.compile(r"^(?:and\s+)?(?:when|what\s+(?:day|date|time|month|year)|on\s+what\s+(?:day|date)|"
                         r"since\s+when|how\s+long\s+ago)\b", re.IGNORECASE)
 LIST_FORMS = re.compile(
@@ -73,7 +84,7 @@ EXPLANATION_FORMS = re.compile(
 class Asked:
     """A question's form: its kind, and who or what it is about where the form names it."""
 
-    kind: str
+    kind: Kind
     subject: Entity | None = None  # the speaker of a quote question, the entity of a who-is one
     topic: str = ""  # what the quote question is about ("about Hamas")
 
@@ -82,20 +93,37 @@ def classify(question: str, articles: list[Article]) -> Asked:
     """The kind of answer ``question`` wants, given the articles it is asked about."""
     text = question.strip()
     if len(articles) == 1 and OVERVIEW_FORMS.search(text):
-        return Asked(OVERVIEW)
+        return Asked(Kind.OVERVIEW)
     if quoted := _quote_question(text, articles):
         return quoted
-    if (match := WHO_IS_FORMS.match(text)) and (entity := _named(match.group("name"), articles)):
-        return Asked(WHO_IS, subject=entity)
+    if who := _who_is_question(text, articles):
+        return who
     if WHEN_FORMS.search(text):
-        return Asked(WHEN)
+        return Asked(Kind.WHEN)
     if YES_NO_FORMS.search(text) and not ALTERNATIVE.search(text):
-        return Asked(YES_NO)
+        return Asked(Kind.YES_NO)
+    if len(articles) == 1 and about_the_story(text):
+        return Asked(Kind.OVERVIEW)
     if EXPLANATION_FORMS.search(text):
-        return Asked(EXPLANATION)
+        return Asked(Kind.EXPLANATION)
     if LIST_FORMS.search(text):
-        return Asked(LIST)
-    return Asked(PHRASE)
+        return Asked(Kind.LIST)
+    return Asked(Kind.PHRASE)
+
+
+def about_the_story(question: str) -> bool:
+    """Whether every content word of the question names the story or a summary of it."""
+    terms = query_terms(question)
+    return bool(terms) and all(term in STORY_WORDS for term in terms)
+
+
+def _who_is_question(text: str, articles: list[Article]) -> Asked | None:
+    match = WHO_IS_FORMS.match(text) or POSITION_FORMS.match(text)
+    if not match:
+        return None
+    name = match.groupdict().get("name") or match.groupdict().get("name2")
+    entity = _named(name, articles) if name else None
+    return Asked(Kind.WHO_IS, subject=entity) if entity else None
 
 
 def _quote_question(text: str, articles: list[Article]) -> Asked | None:
@@ -106,8 +134,8 @@ def _quote_question(text: str, articles: list[Article]) -> Asked | None:
     rest = (match.group("rest") or match.group("rest2") or match.group("rest3") or "").strip(" ?.")
     speaker = _named(who, articles, {"PERSON", "ORG", "NORP", "GPE"})
     if speaker is None:
-        return Asked(EXPLANATION)  # someone the articles do not name as such: read what was said
-    return Asked(QUOTE, subject=speaker, topic=rest)
+        return Asked(Kind.EXPLANATION)  # someone the articles do not name as such: read what was said
+    return Asked(Kind.QUOTE, subject=speaker, topic=rest)
 
 
 def _named(text: str, articles: list[Article], labels: set[str] | None = None) -> Entity | None:

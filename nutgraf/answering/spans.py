@@ -79,7 +79,7 @@ def _stem(word: str) -> str:
     return word
 
 
-def _same_word(a: str, b: str) -> bool:
+def same_word(a: str, b: str) -> bool:
     """Equal, or the same word with another ending ("last"/"lasted", "cycle"/"cycling")."""
     shorter, longer = sorted((a, b), key=len)
     return shorter == longer or (len(shorter) >= 4 and longer.startswith(shorter)) or \
@@ -92,7 +92,7 @@ def term_coverage(question: str, text: str) -> float:
     if not terms:
         return 0.0
     present = query_terms(text)
-    return sum(1 for t in terms if any(_same_word(t, w) for w in present)) / len(terms)
+    return sum(1 for t in terms if any(same_word(t, w) for w in present)) / len(terms)
 
 
 def names_in(text: str) -> set[str]:

@@ -13,8 +13,8 @@ import re
 import unicodedata
 
 from ..llm.base import LLM
-from . import reader
-from .read import Draft, Point
+from . import prompts
+from .drafts import Draft, Point
 
 # The model's probability, yes against no, that the cited sentences say a reworded claim.
 # Half is the point where it leans towards yes; a rewording it doubts is not shown.
@@ -39,7 +39,7 @@ def supported(point: Point, llm: LLM | None = None) -> bool:
         return False
     if llm is None:  # agreement is the whole check; a point said to be copied must be
         return not point.verbatim
-    return reader.support_probability(llm, [i.sentence.text for i in point.items], point.claim) >= MIN_SUPPORT
+    return prompts.support_probability(llm, [i.sentence.text for i in point.items], point.claim) >= MIN_SUPPORT
 
 
 def agrees(claim: str, cited: str) -> bool:

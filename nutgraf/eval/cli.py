@@ -11,7 +11,7 @@ import click
 
 from ..errors import NutgrafError
 from ..settings import help_text
-from . import datasets, runner
+from . import datasets, runner, trust
 
 
 @click.group("eval")
@@ -34,10 +34,16 @@ def eval_group() -> None:
 @click.option("--no-read-ahead", is_flag=True,
               help="Do not have the model read each article before its questions (as preparing at ingest "
                    "does); question latencies then include reading the article.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Show answers from this confidence up instead of the risk setting's thresholds "
+                   "(0 traces the whole risk-coverage curve).")
+@click.option("--curve", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Draw the risk-coverage curve into this PNG file (and its points beside it, as .json).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics summary as JSON.")
 def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | None, predictions: Path,
-       model: str, rebuild: bool, no_read_ahead: bool, no_progress: bool, as_json: bool) -> None:
+       model: str, rebuild: bool, no_read_ahead: bool, min_confidence: float | None, curve: Path | None,
+       no_progress: bool, as_json: bool) -> None:
     """Ask every question of a data set and score the answers.
 
     The articles are ingested once into a database in the user cache dir and reused by
@@ -52,14 +58,67 @@ def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | Non
     """
     try:
         summary = _evaluate(dataset, split, data_file, limit, predictions, model, rebuild, not no_progress,
-                            not no_read_ahead)
+                            not no_read_ahead, min_confidence)
+        if curve is not None:
+            trust.write_curve(summary["trust"]["curve"], curve, f"{summary['dataset']}, {summary['model']}")
     except NutgrafError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
 
 
+@eval_group.command("calibrate")
+@click.option("--mode", type=click.Choice(["llm", "extractive"]), default="llm", show_default=True,
+              help="Fit the calibrations of answers read by the model, or of answers without one.")
+@click.option("--model", "-m", help=help_text("model"))
+@click.option("--squad", type=click.IntRange(min=0), default=160, show_default=True, help="SQuAD 2.0 tune questions.")
+@click.option("--newsqa", type=click.IntRange(min=0), default=120, show_default=True,
+              help="NewsQA tune questions (every why/how/when/list one first).")
+@click.option("--rgb", type=click.IntRange(min=0), default=60, show_default=True, help="RGB tune questions.")
+@click.option("--boolq", type=click.IntRange(min=0), default=300, show_default=True,
+              help="BoolQ tune questions, half of them asked of a passage that does not answer them.")
+@click.option("--refit", is_flag=True, help="Fit again on the rows the last run kept, without asking anything.")
+@click.option("--rows", "rows_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the rows are kept [default: calibration/ in the user cache directory].")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The calibration file to write [default: the one nutgraf reads, in its package].")
+def calibrate(mode: str, model: str | None, squad: int, newsqa: int, rgb: int, boolq: int, refit: bool,
+              rows_dir: Path | None, output: Path | None) -> None:
+    """Fit the calibrated confidences and the risk curves on the tune splits.
+
+    Every sampled tune question is answered through the same stages as a reader's; its
+    signals and whether the answer was right are kept as a row. Each judge (phrase,
+    sentence, evidence, verdict; extractive without a model) is fitted on its rows, and its
+    risk curve says, for each threshold, how many of the answers it would show could be
+    wrong: the risk setting picks the threshold from it. Takes about an hour with the
+    default model on 2 cores; --refit takes seconds.
+    """
+    from . import calibrate as calibration_run
+
+    try:
+        reports = calibration_run.run({"squad2": squad, "newsqa": newsqa, "rgb": rgb, "boolq": boolq}, mode,
+                                      model or current_model(), refit, rows_dir or calibration_run.rows_dir(),
+                                      output or calibration_run.calibration_file(), lambda line: click.echo(line, err=True))
+    except NutgrafError as error:
+        raise click.ClickException(str(error)) from None
+    from ..answering import calibration
+
+    path = output or calibration_run.calibration_file()
+    data = json.loads(path.read_text())
+    for name, report in reports.items():
+        judge = calibration.Calibration(**{k: data[name][k] for k in ("features", "weights", "bias")},
+                                        risk_curve=[tuple(r) for r in data[name]["risk_curve"]])
+        click.echo(calibration_run.format_report(name, judge, report))
+
+
+def current_model() -> str:
+    from ..settings import current
+
+    return current().model
+
+
 def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: int | None,
-              predictions: Path, model: str, rebuild: bool, progress: bool, prepare: bool = True) -> dict[str, Any]:
+              predictions: Path, model: str, rebuild: bool, progress: bool, prepare: bool = True,
+              min_confidence: float | None = None) -> dict[str, Any]:
     from ..api import Nutgraf
 
     if (dataset is None) == (data_file is None):
@@ -70,7 +129,7 @@ def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: in
     if rebuild:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    nutgraf = Nutgraf(str(database), model=model)
+    nutgraf = Nutgraf(str(database), model=model, min_confidence=min_confidence)
     try:
         items, failures = runner.ingest_corpus(nutgraf, evalset, progress=progress)
         for failure in failures:
@@ -115,10 +174,15 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"  citations {citations['count']}, valid {_percent(citations['valid_share'])}; "
         f"answers without citations {citations['answers_without_citations']}"
     )
-    closest = summary["closest"]
-    if closest["count"]:
-        lines.append(f"  \"comes closest here\" {closest['count']} times; its sentence holds the answer "
-                     f"{_percent(closest['holds_answer'])}")
+    overall = summary["trust"]["overall"]
+    lines.append(f"  coverage {_percent(overall['coverage'])} of answerable questions; error among the "
+                 f"{overall['shown']} shown {_percent(overall['error_among_shown'])} ({overall['wrong_shown']} wrong)")
+    if overall["closest"]:
+        lines.append(f"  \"comes closest here\" {overall['closest']} times; its sentence holds the answer "
+                     f"{_percent(overall['closest_holds_answer'])}")
+    for kind, group in summary["trust"]["by_answer_kind"].items():
+        lines.append(f"    {kind}: {group['shown']} shown, error {_percent(group['error_among_shown'])}, "
+                     f"coverage {_percent(group['coverage'])}")
     for kind, group in summary["by_kind"].items():
         extra = f"  F1 {_percent(group['f1'])}" if "f1" in group else ""
         lines.append(

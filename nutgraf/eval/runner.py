@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ..errors import NutgrafError
 from ..ingest.pipeline import article_id
 from ..records import Answer, Article, Citation, Document
-from . import metrics
+from . import metrics, trust
 from .datasets import EvalItem, EvalSet
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ def predict(item: EvalItem, answer_fn: AnswerFn, article: ArticleLookup | None =
         if article is not None:
             record["citations_valid"] = sum(citation_is_valid(c, article) for c in answer.citations)
     record.update(score(item, None if record["abstained"] else record["answer"]))
+    record["right"] = trust.answer_is_right(item, None if record["abstained"] else record["answer"])
     return record
 
 
@@ -216,13 +217,9 @@ def summarize(items: list[EvalItem], records: list[dict[str, Any]]) -> dict[str,
             "valid_share": sum(r["citations_valid"] for r in cited) / citations if citations else None,
             "answers_without_citations": sum(1 for r in answered if not r["citations"]),
         },
-        # "The article comes closest here": how often that sentence holds the answer.
-        "closest": {
-            "count": sum(r.get("grade") == "closest" for r in records),
-            "holds_answer": _share(r["closest_holds_answer"] for r in records if "closest_holds_answer" in r),
-        },
         "reliability": table,
         "expected_calibration_error": metrics.expected_calibration_error(table),
+        "trust": trust.figures(pairs),
     }
 
 

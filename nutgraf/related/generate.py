@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..answering import reader
+from ..answering import prompts
 from ..answering.evidence import Evidence, EvidenceSet
 from ..answering.structures import bullet_items, clauses, description, is_list_item
 from ..llm.base import LLM, complete_all
@@ -138,10 +138,10 @@ def from_model(llm: LLM, evidence: EvidenceSet, chosen: list[tuple[Evidence, For
     to its form's opening words by a grammar of its own)."""
     if not chosen:
         return []
-    prompts = [reader.messages_for(evidence, WRITE_TASK.format(
+    tasks = [prompts.messages_for(evidence, WRITE_TASK.format(
         sentence=item.sentence.text, part=answering_part(item, form), start=form.openings[0]))
         for item, form in chosen]
-    completions = complete_all(llm, prompts, prefix=reader.numbered_sentences(evidence), max_tokens=48,
+    completions = complete_all(llm, tasks, prefix=prompts.numbered_sentences(evidence), max_tokens=48,
                                stop=["\n"], grammar=[form.grammar for _, form in chosen])
     candidates = []
     for (item, form), completion in zip(chosen, completions):

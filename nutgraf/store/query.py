@@ -17,7 +17,8 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
-    yourselves tell say said says according article story did does""".split()
+    yourselves tell say said says according article story did does what's who's where's when's
+    how's that's it's there's here's""".split()
 )
 
 
@@ -25,7 +26,7 @@ def query_terms(text: str) -> list[str]:
     """Content words of ``text``, lowercased, in order, without repeats."""
     seen: dict[str, None] = {}
     for word in WORD.findall(text.lower()):
-        word = word.replace("’", "'")
+        word = word.replace("’", "'")  # "What’s" is "what's", a question word
         if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             seen.setdefault(word, None)
     return list(seen)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from nutgraf.answering import kinds
-from nutgraf.answering.calibration import Calibration
+from nutgraf.records import Kind
+from nutgraf.answering.calibration import NEVER, Calibration, risk_curve, upper_bound
 from nutgraf.answering.decide import Decider
-from nutgraf.answering.read import Draft, Point
+from nutgraf.answering.drafts import Draft, Point
 from nutgraf.answering.support import agrees, check
 from nutgraf.records import Scope
 
@@ -17,10 +17,17 @@ def staged(archive):
     return request, answerer.gather(request)
 
 
+def judge(features: list[str], weights: list[float], bias: float, answer_at: float,
+          closest_at: float | None = None) -> Calibration:
+    """A calibration whose curves keep any risk from ``answer_at`` (and ``closest_at``) up."""
+    return Calibration(features, weights, bias, [(answer_at, 0.0)],
+                       [(closest_at, 0.0)] if closest_at is not None else [])
+
+
 def decider(answer_at: float, closest_at: float | None) -> Decider:
     decider = Decider(with_model=False)
     # A single signal: how much of the question the sentence and its neighbours cover.
-    calibration = Calibration(["term_coverage"], [10.0], -5.0, answer_at, closest_at)
+    calibration = judge(["term_coverage"], [10.0], -5.0, answer_at, closest_at)
     decider.phrase = decider.sentence = decider.evidence = decider.verdict = calibration
     return decider
 
@@ -28,7 +35,7 @@ def decider(answer_at: float, closest_at: float | None) -> Decider:
 def test_grades_follow_the_bands(staged):
     request, evidence = staged
     item = evidence.items[0]
-    draft = Draft(kinds.PHRASE, [Point("7 to 2", [item])], chosen=item, source="search")
+    draft = Draft(Kind.PHRASE, [Point("7 to 2", [item])], chosen=item, source="search")
     assert decider(0.0, None).decide(request, draft, evidence, None, "extractive").grade == "answer"
     closest = decider(0.99, 0.0).decide(request, draft, evidence, None, "extractive")
     assert (closest.grade, closest.answerable, closest.answer) == ("closest", False, None)
@@ -41,21 +48,40 @@ def test_grades_follow_the_bands(staged):
 def test_a_yes_no_draft_without_a_verdict_is_never_an_answer(staged):
     request, evidence = staged
     item = evidence.items[0]
-    draft = Draft(kinds.YES_NO, [Point("The council voted", [item])], chosen=item, source="search")
-    assert decider(0.0, 0.0).decide(request, draft, evidence, None, "extractive").grade == "closest"
+    draft = Draft(Kind.YES_NO, [Point("The council voted", [item])], chosen=item, source="search")
+    answer = decider(0.0, 0.0).decide(request, draft, evidence, None, "extractive")
+    assert answer.grade == "none" and answer.note.startswith("The article does not say")
 
 
-def test_a_yes_no_answer_needs_both_an_article_that_speaks_to_it_and_a_sure_verdict():
+def test_the_risk_picks_the_lowest_threshold_every_stricter_one_also_keeps():
+    curve = [(0.9, 0.01), (0.8, 0.03), (0.7, 0.08), (0.6, 0.04), (0.5, 0.2)]
+    calibration = Calibration(["term_coverage"], [1.0], 0.0, curve)
+    assert calibration.threshold_for(0.05) == 0.8  # 0.6 keeps 5% too, but only past 0.7, which does not
+    assert calibration.threshold_for(0.1) == 0.6
+    assert calibration.threshold_for(0.005) == NEVER
+
+
+def test_the_bound_on_wrong_answers_is_above_the_share_seen_and_shrinks_with_more_rows():
+    assert upper_bound(0, 10) > 0.1 > upper_bound(0, 100) > 0
+    assert upper_bound(5, 100) > 0.05
+    curve = dict(risk_curve([0.95] * 60 + [0.55] * 40, [1.0] * 60 + [0.0] * 40))
+    assert curve[0.9] < 0.05 < curve[0.5]
+
+
+def test_a_yes_no_answer_is_rated_by_one_calibration_against_its_own_threshold():
     decider = Decider(with_model=True)
-    decider.evidence = Calibration(["dense_similarity"], [10.0], -5.0, 0.5, None)
-    decider.verdict = Calibration(["verdict_logodds"], [1.0], 0.0, 0.5, None)
-    draft = Draft(kinds.YES_NO, verdict="yes")
-    on_topic = {"dense_similarity": 0.7, "verdict_logodds": 3.0}
-    stranger = {"dense_similarity": 0.1, "verdict_logodds": 3.0}
-    assert decider.confidence(draft, on_topic) == pytest.approx(0.881 * 0.953, abs=1e-3)
-    assert decider.confidence(draft, stranger) < 0.05  # however sure the verdict
-    decider.phrase = Calibration(["term_coverage"], [10.0], -5.0, 0.5, None)
-    assert decider.confidence(Draft(kinds.PHRASE), on_topic | {"term_coverage": 0.5}) == 0.5
+    decider.verdict = judge(["verdict_logodds", "sentence_yes"], [0.5, 6.0], -4.0, 0.7)
+    draft = Draft(Kind.YES_NO, verdict="yes")
+    said = {"verdict_logodds": 3.0, "sentence_yes": 0.9}
+    unsaid = {"verdict_logodds": 3.0, "sentence_yes": 0.1}
+    assert decider.confidence(draft, said) == pytest.approx(0.948, abs=1e-3)
+    assert decider.confidence(draft, unsaid) < decider.threshold(decider.verdict) <= decider.confidence(draft, said)
+
+
+def test_answers_read_off_the_article_are_shown_only_within_the_risk():
+    draft = Draft(Kind.QUOTE, source="article")
+    assert Decider(with_model=True, risk=0.05).threshold(None) <= Decider(with_model=True).confidence(draft, {})
+    assert Decider(with_model=True, risk=0.01).threshold(None) > Decider(with_model=True).confidence(draft, {})
 
 
 def test_points_their_citations_do_not_support_are_dropped(staged):
@@ -65,9 +91,9 @@ def test_points_their_citations_do_not_support_are_dropped(staged):
     reworded = Point("The council approved it by seven votes to two", [item], verbatim=False)
     invented = Point("The council voted 8 to 1 in Springfield", [item], verbatim=False)
     uncited = Point("voted 7 to 2", [])
-    kept = check(Draft(kinds.LIST, [copied, reworded, invented, uncited], chosen=item)).points
+    kept = check(Draft(Kind.LIST, [copied, reworded, invented, uncited], chosen=item)).points
     assert kept == [copied, reworded]
-    assert not check(Draft(kinds.YES_NO, [invented], chosen=item, verdict="yes")).verdict
+    assert not check(Draft(Kind.YES_NO, [invented], chosen=item, verdict="yes")).verdict
 
 
 def test_names_and_numbers_must_agree():

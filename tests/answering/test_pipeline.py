@@ -46,11 +46,17 @@ def test_answer_json_shape(archive):
     assert set(data["citations"][0]) == {"article_id", "sentence_index", "start", "end", "text"}
 
 
-def test_streaming_ends_with_the_checked_answer(archive):
+def test_streaming_shows_only_the_checked_answer(archive):
     events = list(archive.ask_stream("When will construction begin?", article_id=archive.bridge_id))
-    assert [e["type"] for e in events] == ["evidence", "answer"]  # no model, so no words streamed
+    assert [e["type"] for e in events] == ["evidence", "delta", "answer"]
     assert events[0]["citations"][0]["text"].startswith("Construction is expected to begin in September")
-    assert events[-1]["answer"].answer == "September"
+    assert events[1]["text"] == events[-1]["answer"].answer == "September"
+
+
+def test_an_abstention_streams_no_words(archive):
+    events = list(archive.ask_stream("Who won the 2022 football World Cup?", article_id=archive.bridge_id))
+    assert "delta" not in [e["type"] for e in events]
+    assert events[-1]["answer"].answer is None
 
 
 def test_follow_up_resolves_pronouns_against_the_conversation(archive):

@@ -7,7 +7,7 @@ the words copied, a verdict, a list); what is tested is what the stages make of 
 import pytest
 
 from nutgraf import Nutgraf
-from nutgraf.answering import kinds
+from nutgraf.records import Kind
 from nutgraf.llm.scripted import ScriptedModel
 from nutgraf.records import Scope
 from tests.conftest import FIXTURES
@@ -54,14 +54,14 @@ def assert_grounded(nutgraf, answer):
 
 def test_a_phrase_is_copied_from_its_sentence(scripted):
     answer = ask(scripted, "How much will the footbridge cost?")
-    assert (answer.kind, answer.grade, answer.answer) == (kinds.PHRASE, "answer", "about $4.5 million")
+    assert (answer.kind, answer.grade, answer.answer) == (Kind.PHRASE, "answer", "about $4.5 million")
     assert answer.citations[0].sentence_index == 1
     assert_grounded(scripted, answer)
 
 
 def test_an_explanation_is_the_clause_that_gives_the_reason(scripted):
     answer = ask(scripted, "Why did Martin Osei vote against the plan?")
-    assert answer.kind == kinds.EXPLANATION
+    assert answer.kind == Kind.EXPLANATION
     assert answer.answer == "The budget leaves no room for delays"
     assert answer.citations[0].sentence_index == 3
     assert_grounded(scripted, answer)
@@ -69,7 +69,7 @@ def test_an_explanation_is_the_clause_that_gives_the_reason(scripted):
 
 def test_a_list_from_a_bulleted_list_is_every_bullet(scripted):
     answer = ask(scripted, "What are the parts of the project?")
-    assert answer.kind == kinds.LIST
+    assert answer.kind == Kind.LIST
     assert [p.text for p in answer.points] == ["A 120-metre steel deck", "Lighting powered by solar panels",
                                                "A viewing platform above the weir"]
     assert [p.citations[0].sentence_index for p in answer.points] == [6, 7, 8]
@@ -78,7 +78,7 @@ def test_a_list_from_a_bulleted_list_is_every_bullet(scripted):
 
 def test_yes_or_no_comes_with_the_deciding_sentence(scripted):
     answer = ask(scripted, "Is the footbridge approved?")
-    assert (answer.kind, answer.verdict) == (kinds.YES_NO, "yes")
+    assert (answer.kind, answer.verdict) == (Kind.YES_NO, "yes")
     assert answer.answer.startswith("Yes: ")
     assert answer.citations[0].sentence_index == 0
     no = ask(scripted, "Did the mayor say the bridge was a mistake?")
@@ -96,11 +96,11 @@ def test_what_is_only_expected_is_not_decided_yet(scripted):
 def test_quotes_come_from_the_speaker_without_a_model_call(scripted):
     calls = len(scripted.model.calls)
     answer = ask(scripted, "What did Kowalski say?")
-    assert answer.kind == kinds.QUOTE and len(answer.points) == 2
+    assert answer.kind == Kind.QUOTE and len(answer.points) == 2
     assert answer.points[0].text == "“This is the missing link for people who walk or cycle to work”"
     assert len(scripted.model.calls) == calls
     bridge = ask(scripted, "What did Kowalski say about the bridge?")
-    assert bridge.kind == kinds.QUOTE and "missing link" in bridge.answer  # said just after naming it
+    assert bridge.kind == Kind.QUOTE and "missing link" in bridge.answer  # said just after naming it
     about = ask(scripted, "What did Elena Kowalski say about waiting?")
     assert [p.text for p in about.points] == [] and about.answer == "“We have waited long enough.”"
     assert_grounded(scripted, answer)
@@ -108,20 +108,20 @@ def test_quotes_come_from_the_speaker_without_a_model_call(scripted):
 
 def test_who_is_comes_from_how_the_story_introduces_them(scripted):
     answer = ask(scripted, "Who is Martin Osei?")
-    assert (answer.kind, answer.answer) == (kinds.WHO_IS, "Councillor")
+    assert (answer.kind, answer.answer) == (Kind.WHO_IS, "Councillor")
     assert answer.citations[0].sentence_index == 3
 
 
 def test_when_is_resolved_against_publication(scripted):
     answer = ask(scripted, "When did the council vote?")
-    assert answer.kind == kinds.WHEN
+    assert answer.kind == Kind.WHEN
     assert answer.answer == "14 March 2024 (“Thursday”)"
     assert answer.citations[0].sentence_index == 0
 
 
 def test_a_when_answer_without_any_time_in_it_is_not_given(scripted):
     answer = ask(scripted, "When will the lighting be switched on?")
-    assert answer.kind == kinds.WHEN and answer.grade != "answer" and answer.answer is None
+    assert answer.kind == Kind.WHEN and answer.grade != "answer" and answer.answer is None
 
 
 def test_a_bulleted_list_is_rated_on_the_line_that_introduces_it(scripted):
@@ -134,7 +134,7 @@ def test_a_bulleted_list_is_rated_on_the_line_that_introduces_it(scripted):
 
 def test_an_overview_is_three_cited_points_from_different_parts(scripted):
     answer = ask(scripted, "What is this article about?")
-    assert answer.kind == kinds.OVERVIEW and len(answer.points) == 3
+    assert answer.kind == Kind.OVERVIEW and len(answer.points) == 3
     cited = [p.citations[0].sentence_index for p in answer.points]
     assert cited[0] == 0 and cited == sorted(cited) and cited[-1] >= 5
     assert_grounded(scripted, answer)
@@ -178,7 +178,7 @@ def test_stages_can_be_run_one_by_one(scripted):
     asked = answerer.classify(request, evidence)
     draft = answerer.check(answerer.read(request, asked, evidence))
     answer = answerer.decide(request, draft, evidence)
-    assert (asked.kind, draft.points[0].text, answer.answer) == (kinds.PHRASE, "about $4.5 million",
+    assert (asked.kind, draft.points[0].text, answer.answer) == (Kind.PHRASE, "about $4.5 million",
                                                                  "about $4.5 million")
 
 

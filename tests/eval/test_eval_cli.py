@@ -36,7 +36,23 @@ def test_eval_qa_on_a_squad_format_file(tiny_squad, tmp_path, cache_home):
     assert all({"id", "answer", "answerable", "citations", "confidence"} <= set(line) for line in lines)
     assert all((line["answer"] is None) == (not line["answerable"]) for line in lines)
     assert all(line["grade"] in ("answer", "closest", "none") for line in lines)
-    assert summary["closest"]["count"] == sum(line["grade"] == "closest" for line in lines)
+    trust = summary["trust"]["overall"]
+    assert trust["closest"] == sum(line["grade"] == "closest" for line in lines)
+    assert trust["shown"] == sum(line["grade"] == "answer" for line in lines)
+    assert trust["wrong_shown"] == sum(line["grade"] == "answer" and not line["right"] for line in lines)
+
+
+def test_the_risk_coverage_curve_is_drawn_and_written(tiny_squad, tmp_path, cache_home):
+    out, picture = tmp_path / "predictions.jsonl", tmp_path / "curve.png"
+    args = ["qa", "--data", str(tiny_squad), "--predictions", str(out), "--model", "none", "--no-progress",
+            "--min-confidence", "0", "--curve", str(picture), "--json"]
+    result = CliRunner().invoke(eval_group, args)
+    assert result.exit_code == 0, result.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    points = json.loads(picture.with_suffix(".json").read_text())
+    shown = json.loads(result.stdout)["trust"]["overall"]["shown"]
+    assert points and points[-1]["shown"] == shown  # at --min-confidence 0 every draft is shown
+    assert [p["threshold"] for p in points] == sorted((p["threshold"] for p in points), reverse=True)
 
 
 def test_a_closest_sentence_is_scored_on_whether_it_holds_the_answer():

@@ -1,4 +1,4 @@
-"""The language model's part: numbered sentences in, "sentence number: words" out.
+"""The language model's tasks: numbered sentences in, "sentence number: words" out.
 
 The article comes first and the task and question last, so every question about one
 article, of every kind, shares the prompt prefix. A grammar per kind keeps the reply to
@@ -7,6 +7,10 @@ from scores (see ``calibration``), including the probability the model gave to r
 NONE, which it reports even though the grammar did not let it write it. Text inside the
 article is quoted data: the system prompt says so, and the grammar and the alignment to
 cited spans leave an injected instruction nothing to steer.
+
+A verdict is read twice: once from the whole article, once from the sentence it will cite,
+on its own (``sentence_verdicts``), since a verdict its own citation does not give is not
+shown.
 """
 
 from __future__ import annotations
@@ -14,11 +18,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
 
-from ..llm.base import (LLM, MAX_TOP_LOGPROBS, Completion, Message, Stream, complete_all,
-                        option_logprobs, options_in)
-from . import kinds
+from ..llm.base import LLM, MAX_TOP_LOGPROBS, Completion, Message, complete_all, option_logprobs, options_in
+from ..records import Kind
 from .evidence import EvidenceSet
 
 SYSTEM = (
@@ -49,6 +51,26 @@ LIST_TASK = (
     "example\n`4: higher fares`\n`6: fewer crossings`\nIf no sentence answers the question, "
     "reply NONE."
 )
+# Asked of one sentence alone. Worded so on purpose: on the sample article's questions the
+# model gave "unknown" to every question whose premise the sentence never states, and "yes"
+# where it does (0.88-0.98), where a wording with the instructions first ("You check what one
+# sentence says ...") told them apart less well.
+SENTENCE_VERDICT = (
+    "Read this sentence from a news article:\n\"{sentence}\"\n\nAccording to this sentence alone, what is "
+    "the answer to the question \"{question}\"? Reply \"yes\" if the sentence says so, \"no\" if the "
+    "sentence says the opposite, or \"unknown\" if the sentence does not say."
+)
+# Asked of the sentence an answer cites, alone: on the sample article's questions the model
+# gave it 0.34-0.97 where the sentence answers and 0.01-0.31 where the article does not.
+SENTENCE_ANSWERS = (
+    "Read this sentence from a news article:\n\"{sentence}\"\n\nDoes this sentence alone answer the question "
+    "\"{question}\"? Reply \"yes\" if it gives the answer, or \"no\" if it does not."
+)
+# The answer itself, read against its sentence: the right sentence may still give a wrong span.
+ANSWER_CONFIRMED = (
+    "Read this sentence from a news article:\n\"{sentence}\"\n\nQuestion: \"{question}\"\nProposed answer: "
+    "\"{answer}\"\n\nDoes the sentence alone give this answer to the question? Reply \"yes\" or \"no\"."
+)
 NUMBER = "number ::= [1-9] | [1-9] [0-9] | [1-9] [0-9] [0-9]\n"
 WORDS = "phrase ::= [^\\n] | [^\\n] [^\\n]* [^\\n]\n"
 
@@ -61,9 +83,9 @@ class Task:
 
 
 TASKS = {
-    kinds.PHRASE: Task(PHRASE_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 40),
-    kinds.EXPLANATION: Task(EXPLANATION_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 50),
-    kinds.LIST: Task(LIST_TASK, 'root ::= item ("\\n" item){0,7}\nitem ::= number ": " phrase\n' + NUMBER + WORDS, 120),
+    Kind.PHRASE: Task(PHRASE_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 40),
+    Kind.EXPLANATION: Task(EXPLANATION_TASK, 'root ::= number ": " phrase\n' + NUMBER + WORDS, 50),
+    Kind.LIST: Task(LIST_TASK, 'root ::= item ("\\n" item){0,7}\nitem ::= number ": " phrase\n' + NUMBER + WORDS, 120),
 }
 LINE = re.compile(r"^\s*\[?(\d{1,3})\]?\s*[:.)\-]\s*(.+?)\s*$")
 # The grammar makes the model write words after the number; these words say it found none.
@@ -111,13 +133,14 @@ def messages_for(evidence: EvidenceSet, task: str, question: str = "",
     ]
 
 
-def read_stream(llm: LLM, kind: str, question: str, evidence: EvidenceSet,
-                history: list[tuple[str, str]] = ()) -> Stream:
-    """The model's reading for a question of ``kind`` (phrase, explanation or list)."""
-    task = TASKS[kind]
-    return llm.stream(messages_for(evidence, task.text, question, history), max_tokens=task.max_tokens,
-                      stop=["\n\n"], grammar=task.grammar, top_logprobs=TOP_LOGPROBS,
-                      prefix=numbered_sentences(evidence))
+def read_together(llm: LLM, task: Kind, asked: list[tuple[str, EvidenceSet]]) -> list[Reading]:
+    """The model's readings for questions of one task (phrase, explanation or list) on the same
+    evidence, decoded side by side; one question is the batch of one."""
+    spec = TASKS[task]
+    prompts = [messages_for(evidence, spec.text, question) for question, evidence in asked]
+    completions = complete_all(llm, prompts, prefix=numbered_sentences(asked[0][1]), max_tokens=spec.max_tokens,
+                               stop=["\n\n"], grammar=spec.grammar, top_logprobs=TOP_LOGPROBS)
+    return [interpret(completion) for completion in completions]
 
 
 def read_ahead(llm: LLM, evidence: EvidenceSet) -> Completion:
@@ -126,24 +149,13 @@ def read_ahead(llm: LLM, evidence: EvidenceSet) -> Completion:
     return llm.complete(messages_for(evidence, PHRASE_TASK), max_tokens=1, prefix=numbered_sentences(evidence))
 
 
-def read(llm: LLM, kind: str, question: str, evidence: EvidenceSet) -> Reading:
-    """The same reading, not streamed."""
-    return interpret(read_stream(llm, kind, question, evidence).drain() or completion_of(llm, kind, question, evidence))
-
-
-def completion_of(llm: LLM, kind: str, question: str, evidence: EvidenceSet) -> Completion:
-    """A backend that streams no log-probabilities is asked again for the reading whole."""
-    task = TASKS[kind]
-    return llm.complete(messages_for(evidence, task.text, question), max_tokens=task.max_tokens, stop=["\n\n"],
-                        grammar=task.grammar, top_logprobs=TOP_LOGPROBS, prefix=numbered_sentences(evidence))
-
-
-def verdict(llm: LLM, question: str, evidence: EvidenceSet) -> tuple[float, float]:
-    """P(yes) against P(no) for a yes-or-no question, and how much of its first step the
-    model gave to either (little: it wanted to say something else)."""
-    odds = option_logprobs(llm, messages_for(evidence, YES_NO_TASK, question), ["yes", "no"],
-                           prefix=numbered_sentences(evidence))
-    return _yes_share(odds)
+def verdicts(llm: LLM, asked: list[tuple[str, EvidenceSet]]) -> list[tuple[float, float]]:
+    """For yes-or-no questions on the same evidence, side by side: P(yes) against P(no), and
+    how much of its first step the model gave to either (little: it wanted to say something else)."""
+    prompts = [messages_for(evidence, YES_NO_TASK, question) for question, evidence in asked]
+    completions = complete_all(llm, prompts, prefix=numbered_sentences(asked[0][1]), max_tokens=1,
+                               top_logprobs=MAX_TOP_LOGPROBS)
+    return [_yes_share(options_in(completion, ["yes", "no"])) for completion in completions]
 
 
 def _yes_share(odds: dict[str, float]) -> tuple[float, float]:
@@ -151,21 +163,50 @@ def _yes_share(odds: dict[str, float]) -> tuple[float, float]:
     return (yes / (yes + no) if yes + no > 0 else 0.5), yes + no
 
 
-def readings(llm: LLM, task: str, asked: list[tuple[str, EvidenceSet]]) -> list[Reading]:
-    """Readings of several questions on the same evidence, decoded side by side."""
-    spec = TASKS[task]
-    prompts = [messages_for(evidence, spec.text, question) for question, evidence in asked]
-    completions = complete_all(llm, prompts, prefix=numbered_sentences(asked[0][1]), max_tokens=spec.max_tokens,
-                               stop=["\n\n"], grammar=spec.grammar, top_logprobs=TOP_LOGPROBS)
-    return [interpret(completion) for completion in completions]
+@dataclass(frozen=True)
+class SentenceVerdict:
+    """What one sentence, read on its own, says to a yes-or-no question."""
+
+    yes: float
+    no: float
+    unknown: float  # the sentence does not say
 
 
-def verdicts(llm: LLM, asked: list[tuple[str, EvidenceSet]]) -> list[tuple[float, float]]:
-    """:func:`verdict` for several yes-or-no questions on the same evidence, side by side."""
-    prompts = [messages_for(evidence, YES_NO_TASK, question) for question, evidence in asked]
-    completions = complete_all(llm, prompts, prefix=numbered_sentences(asked[0][1]), max_tokens=1,
+def sentence_verdicts(llm: LLM, asked: list[tuple[str, str]]) -> list[SentenceVerdict]:
+    """For (question, sentence) pairs, side by side: whether the sentence alone says yes, says
+    no, or does not say. A verdict is shown only where its cited sentence gives it, and a
+    question whose premise the sentence never states is one it does not say."""
+    fields = [{"question": question, "sentence": sentence} for question, sentence in asked]
+    return [SentenceVerdict(_share(mass, "yes"), _share(mass, "no"), _share(mass, "unknown"))
+            for mass in _about_sentences(llm, SENTENCE_VERDICT, fields, ["yes", "no", "unknown"])]
+
+
+def sentence_answers(llm: LLM, asked: list[tuple[str, str]]) -> list[float]:
+    """For (question, sentence) pairs, side by side: the model's probability that the sentence
+    alone answers the question."""
+    fields = [{"question": question, "sentence": sentence} for question, sentence in asked]
+    return [_share(mass, "yes") for mass in _about_sentences(llm, SENTENCE_ANSWERS, fields, ["yes", "no"])]
+
+
+def answers_confirmed(llm: LLM, asked: list[tuple[str, str, str]]) -> list[float]:
+    """For (question, answer, sentence) triples, side by side: the model's probability that the
+    sentence alone gives that answer to the question."""
+    fields = [{"question": question, "answer": answer, "sentence": sentence} for question, answer, sentence in asked]
+    return [_share(mass, "yes") for mass in _about_sentences(llm, ANSWER_CONFIRMED, fields, ["yes", "no"])]
+
+
+def _about_sentences(llm: LLM, template: str, fields: list[dict[str, str]], options: list[str]) -> list[dict]:
+    """The first-step probability of each option, for the template filled with each of ``fields``."""
+    prompts = [[{"role": "user", "content": template.format(**values)}] for values in fields]
+    completions = complete_all(llm, prompts, prefix=template.split("{", 1)[0], max_tokens=1,
                                top_logprobs=MAX_TOP_LOGPROBS)
-    return [_yes_share(options_in(completion, ["yes", "no"])) for completion in completions]
+    return [{option: math.exp(value) for option, value in options_in(completion, options).items()}
+            for completion in completions]
+
+
+def _share(mass: dict[str, float], option: str) -> float:
+    total = sum(mass.values())
+    return mass[option] / total if total > 0 else 0.0
 
 
 def interpret(completion: Completion) -> Reading:
@@ -175,26 +216,6 @@ def interpret(completion: Completion) -> Reading:
     phrase_tokens = _tokens_after_colon(completion)
     mean = sum(t.logprob for t in phrase_tokens) / len(phrase_tokens) if phrase_tokens else -10.0
     return Reading(lines, p_none, p_number, max(mean, -10.0), completion)
-
-
-def visible(reply: str) -> str:
-    """What a reader may see of a reply so far: the words, without the sentence numbers."""
-    words = []
-    for line in reply.split("\n"):
-        if ":" in line:
-            words.append(line.split(":", 1)[1].strip())
-    return "; ".join(w for w in words if w)
-
-
-def deltas(stream: Stream) -> Iterator[str]:
-    """The visible part of a streamed reply as it grows."""
-    seen, shown = "", ""
-    for piece in stream:
-        seen += piece
-        now = visible(seen)
-        if now.startswith(shown) and len(now) > len(shown):
-            yield now[len(shown):]
-            shown = now
 
 
 def _first_step_masses(completion: Completion) -> tuple[float, float]:

@@ -1,0 +1,106 @@
+"""Drafts read off the article's own structures, found at ingest: its key points, the words
+its people said, the titles it gives them, its dates and its bulleted lists. They are exact
+spans of the article, so they are grounded by construction."""
+
+from __future__ import annotations
+
+from ...records import Article, Kind, Quote
+from ...retrieval.embedder import Embedder
+from ..evidence import Evidence, EvidenceSet
+from ..kinds import Asked
+from ..overview import bullet_text, key_points
+from ..request import Request
+from ..spans import term_coverage
+from ..structures import bullet_items, description, list_intro, quote_sentences, quotes_of, readable, when_phrase
+from .draft import Draft, Point, Source
+
+QUOTES_SHOWN = 2
+
+
+def from_structures(request: Request, asked: Asked, evidence: EvidenceSet,
+                    embedder: Embedder | None, with_model: bool = False) -> Draft | None:
+    article = request.article
+    if article is None:
+        return None
+    if asked.kind == Kind.OVERVIEW:
+        return overview(article, evidence)
+    if asked.kind == Kind.QUOTE and asked.subject is not None:
+        return quoted(article, asked, evidence)
+    if asked.kind == Kind.WHO_IS and asked.subject is not None:
+        span = description(article, asked.subject)
+        if span is not None and (item := evidence.find(article.id, span.sentence.index)):
+            return Draft(Kind.WHO_IS, [Point(span.text, [item])], chosen=item, source=Source.ARTICLE,
+                         span=(span.start, span.end))
+    if asked.kind == Kind.WHEN and not with_model:
+        # A model chooses the sentence that says when (its words resolved the same way);
+        # without one, the date of the sentence retrieval ranks first is the best guess.
+        return dated(article, evidence, request.resolved)
+    return None
+
+
+def dated(article: Article, evidence: EvidenceSet, question: str) -> Draft | None:
+    """The one date the best sentence for a "when" question gives, resolved."""
+    top = evidence.top
+    if top is None:
+        return None
+    found = [t for t in article.times if t.sentence_index == top.sentence.index
+             and t.text.lower() not in question.lower()]
+    days = [t for t in found if t.resolved] or found  # a day over a duration ("three years")
+    if len(days) != 1:
+        return None  # none, or several to choose from
+    expression = days[0]
+    start = expression.start - top.sentence.start
+    return Draft(Kind.WHEN, [Point(when_phrase(expression), [top], verbatim=False, claim=expression.text)],
+                 chosen=top, source=Source.SEARCH, span=(start, start + len(expression.text)),
+                 features={"typed_span": 1.0})
+
+
+def overview(article: Article, evidence: EvidenceSet) -> Draft | None:
+    points = []
+    for span in key_points(article):
+        if item := evidence.find(article.id, span.sentence.index):
+            points.append(Point(bullet_text(span), [item]))
+    if not points:
+        return None
+    return Draft(Kind.OVERVIEW, points, chosen=points[0].items[0], source=Source.ARTICLE)
+
+
+def quote_context(article: Article, quote: Quote) -> str:
+    """The quote's sentences and the one before: "said the bridge would connect ... “This is
+    the missing link”" is about the bridge though the quoted words never name it."""
+    sentences = quote_sentences(article, quote)
+    before = [article.sentences[sentences[0].index - 1]] if sentences and sentences[0].index > 0 else []
+    return " ".join(s.text for s in before + sentences)
+
+
+def quoted(article: Article, asked: Asked, evidence: EvidenceSet) -> Draft | None:
+    """The speaker's own words; about the asked topic first when the question names one."""
+    quotes = quotes_of(article, asked.subject)
+    if asked.topic:
+        # The speaker's words on the topic; else words said right where the topic is named.
+        quotes = [q for q in quotes if term_coverage(asked.topic, q.text) > 0] or \
+            [q for q in quotes if term_coverage(asked.topic, quote_context(article, q)) > 0]
+    if not quotes:
+        return None
+    shown = quotes[:1] if asked.topic else quotes[:QUOTES_SHOWN]
+    points = []
+    for quote in shown:
+        items = [i for s in quote_sentences(article, quote) if (i := evidence.find(article.id, s.index))]
+        if items:
+            words = quote.text.strip().rstrip(",")
+            points.append(Point(f"“{words}”", items, claim=words))
+    if not points:
+        return None
+    return Draft(Kind.QUOTE, points, chosen=points[0].items[0], source=Source.ARTICLE)
+
+
+def bullets_of(article: Article, item: Evidence, evidence: EvidenceSet) -> list[Point]:
+    """The bulleted list the item introduces or belongs to, one point per bullet."""
+    intro = list_intro(article.sentences, item.sentence.index)
+    if intro is None:
+        return []
+    points = []
+    for span in bullet_items(article.sentences, intro):
+        if cited := evidence.find(article.id, span.sentence.index):
+            points.append(Point(readable(span), [cited]))
+    return points
