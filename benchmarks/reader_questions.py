@@ -74,22 +74,25 @@ def questions(db: Path, model: str, sink) -> None:
         print(f"skipped: {article} is absent")
         return
     article_id = ingest(db, article)
-    by_kind: dict[str, list[bool]] = defaultdict(list)
-    wrong = []
+    by_kind: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    missed = []
     for item in spec["questions"]:
         answer = ask(db, model, article_id, item["question"])
         ok = right(item, answer)
-        by_kind[item["kind"]].append(ok)
+        shown_wrong = answer["answerable"] and not ok  # a false answer shown, not an abstention
+        by_kind[item["kind"]].append((ok, shown_wrong))
         sink.write(json.dumps({"set": "questions", **item, "right": ok, "got": answer}) + "\n")
         if not ok:
-            wrong.append((item["question"], answer["kind"], answer["answer"] or answer["note"]))
-    print("| kind | questions | right |\n|---|---|---|")
+            missed.append(("WRONG" if shown_wrong else "withheld", item["question"], answer["kind"],
+                           answer["answer"] or answer["note"]))
+    print("| kind | questions | right | wrong shown |\n|---|---|---|---|")
     for kind, results in by_kind.items():
-        print(f"| {kind} | {len(results)} | {sum(results)} |")
-    total = [ok for results in by_kind.values() for ok in results]
-    print(f"| all | {len(total)} | {sum(total)} ({sum(total) / len(total):.0%}) |")
-    for question, kind, said in wrong:
-        print(f"- wrong: {question} → [{kind}] {said}")
+        print(f"| {kind} | {len(results)} | {sum(ok for ok, _ in results)} | {sum(w for _, w in results)} |")
+    total = [result for results in by_kind.values() for result in results]
+    right_count = sum(ok for ok, _ in total)
+    print(f"| all | {len(total)} | {right_count} ({right_count / len(total):.0%}) | {sum(w for _, w in total)} |")
+    for how, question, kind, said in missed:
+        print(f"- {how}: {question} → [{kind}] {said}")
 
 
 def conversations(db: Path, model: str, sink) -> None:

@@ -66,8 +66,9 @@ class AskRequest(BaseModel):
     responses={200: {"content": {"text/event-stream": {"description": (
         "With `Accept: text/event-stream` or `?stream=1`: first an `evidence` event "
         "({\"citations\": [...]}: the sentence retrieval ranks first, sent before the model reads), "
-        "then `delta` events ({\"text\"}) while the answer is produced, then one `answer` event "
-        "holding the final answer (it may abstain after deltas), or an `error` event.")}}}},
+        "then a `delta` event ({\"text\"}) with the answer's text once it has passed its checks "
+        "(never withdrawn; none when the articles do not say), then one `answer` event holding "
+        "the final answer, or an `error` event.")}}}},
 )
 async def ask(body: AskRequest, request: Request,
               stream: bool = Query(False, description="Stream Server-Sent Events.")) -> Any:
