@@ -202,7 +202,7 @@ class Nutgraf:
 
     def work(self, done: Callable[[str], None] | None = None) -> int:
         """Prepare queued articles until none is left; ``done`` hears of each. How many."""
-        return Worker(self).drain(done)
+        return Worker(self.store, self.prepare).drain(done)
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:

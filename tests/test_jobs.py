@@ -49,7 +49,7 @@ def test_a_failing_preparation_fails_its_job_not_the_worker(tmp_path):
 
     nutgraf.prepare = broken
     nutgraf.queue_preparation(ids)
-    assert Worker(nutgraf).drain() == 2
+    assert Worker(nutgraf.store, nutgraf.prepare).drain() == 2
     assert nutgraf.preparation_queue() == {"failed": 2}
 
 
