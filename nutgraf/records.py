@@ -92,10 +92,6 @@ class Article:
     embedding_model: str | None = None
     signature: np.ndarray | None = field(default=None, repr=False)  # MinHash, for near-duplicates
 
-    @property
-    def paragraph_count(self) -> int:
-        return max((s.paragraph for s in self.sentences), default=-1) + 1
-
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -10,13 +10,19 @@ from typing import Any
 import click
 
 from ..errors import NutgrafError
-from ..settings import help_text
+from ..settings import Settings, current, help_text
 from . import datasets, runner
 
 
 @click.group("eval")
-def eval_group() -> None:
+@click.pass_context
+def eval_group(ctx: click.Context) -> None:
     """Measure answer quality on evaluation data sets."""
+    if ctx.find_object(Settings) is None:  # run on its own, not under `nutgraf`
+        try:
+            ctx.obj = current()
+        except NutgrafError as error:
+            raise click.ClickException(str(error)) from None
 
 
 @eval_group.command("qa")
@@ -36,7 +42,8 @@ def eval_group() -> None:
                    "does); question latencies then include reading the article.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics summary as JSON.")
-def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | None, predictions: Path,
+@click.pass_obj
+def qa(settings: Settings, dataset: str | None, split: str, data_file: Path | None, limit: int | None, predictions: Path,
        model: str, rebuild: bool, no_read_ahead: bool, no_progress: bool, as_json: bool) -> None:
     """Ask every question of a data set and score the answers.
 
@@ -51,26 +58,27 @@ def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | Non
       nutgraf eval qa --data my-questions.json --predictions out.jsonl --json
     """
     try:
-        summary = _evaluate(dataset, split, data_file, limit, predictions, model, rebuild, not no_progress,
-                            not no_read_ahead)
+        summary = _evaluate(settings.with_values(model=model), dataset, split, data_file, limit, predictions,
+                            rebuild, not no_progress, not no_read_ahead)
     except NutgrafError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
 
 
-def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: int | None,
-              predictions: Path, model: str, rebuild: bool, progress: bool, prepare: bool = True) -> dict[str, Any]:
-    from ..api import Nutgraf
+def _evaluate(settings: Settings, dataset: str | None, split: str, data_file: Path | None, limit: int | None,
+              predictions: Path, rebuild: bool, progress: bool, prepare: bool = True) -> dict[str, Any]:
+    from ..api import Nutgraf  # loads everything nutgraf answers with; --help needs none of it
 
     if (dataset is None) == (data_file is None):
         raise click.UsageError("give either --dataset or --data")
-    evalset = (datasets.load_squad_file(data_file) if data_file else datasets.load(dataset, split)).head(limit)
+    evalset = (datasets.load_squad_file(data_file) if data_file
+               else datasets.load(dataset, split, settings.eval_dir)).head(limit)
     database = runner.cache_db(evalset.name)
     database.parent.mkdir(parents=True, exist_ok=True)
     if rebuild:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    nutgraf = Nutgraf(str(database), model=model)
+    nutgraf = Nutgraf(str(database), settings=settings)
     try:
         items, failures = runner.ingest_corpus(nutgraf, evalset, progress=progress)
         for failure in failures:

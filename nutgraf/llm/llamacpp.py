@@ -31,7 +31,6 @@ import numpy as np
 from llama_cpp import llama_chat_format
 
 from ..errors import InputError, ModelError
-from ..settings import current
 from .base import Completion, FinishReason, Message, Stream, TokenChoice
 from .states import StateStore
 
@@ -69,7 +68,7 @@ class LlamaCppModel:
         self.name = name or path.stem
         self.context_length = n_ctx
         self.parallel = max(1, parallel)
-        self.threads = n_threads or default_threads()
+        self.threads = default_threads(n_threads)
         try:
             # Weights, vocabulary and chat template; the context that reads is our own.
             self._llama = llama_cpp.Llama(model_path=str(path), n_ctx=64, n_batch=64,
@@ -456,8 +455,8 @@ def file_sha256(path: Path) -> str:
     return known_sha256(path)
 
 
-def default_threads() -> int:
-    """The ``llm_threads`` setting (``NUTGRAF_LLM_THREADS``), else every core.
+def default_threads(configured: int | None = None) -> int:
+    """``configured`` (the ``llm_threads`` setting), else every core.
 
     A process answering one reader at a time (the command line, the Python API, an
     evaluation) is fastest on every core: a warm answer took 0.83 s on two threads against
@@ -466,7 +465,7 @@ def default_threads() -> int:
     wait for one another, and beside a second client the same answer took 1.68 s on two
     threads and 1.39 s on one (BENCHMARKS.md, "llama.cpp threads").
     """
-    return current().llm_threads or len(os.sched_getaffinity(0))
+    return configured or len(os.sched_getaffinity(0))
 
 
 def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:

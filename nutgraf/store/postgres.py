@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..analysis.fingerprint import bands
 from ..errors import InputError, StoreError
-from ..settings import Settings, current, env_name
+from ..settings import Settings, defaults, env_name
 from ..records import (
     Article, ArticleSummary, Conversation, Entity, Feedback, Hit, Mention, Quote, Scope, Sentence,
     TimeExpression, Turn,
@@ -207,8 +207,8 @@ def _first_line(error: Exception) -> str:
 
 class PostgresStore:
     def __init__(self, url: str, settings: Settings | None = None):
-        """``settings`` give the pool sizes and ``hnsw.ef_search`` (default: :func:`current`)."""
-        settings = settings or current()
+        """``settings`` give the pool sizes and ``hnsw.ef_search`` (default: the defaults)."""
+        settings = settings or defaults()
         self.url = url
         self._where = describe(url)
         self._indexed_dimensions: set[int] = set()
