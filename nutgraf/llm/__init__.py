@@ -54,6 +54,8 @@ def load_model(spec: str = DEFAULT_MODEL, settings: Settings | None = None, **op
     models; ``model``, ``api_key``, ``timeout`` for servers.
     """
     settings = settings or defaults()
+    if (packaged := find_packaged(spec)) is not None:
+        spec = packaged.name  # a former name loads the same model, once
     relevant = SERVER_SETTINGS if _served(spec) else LOCAL_SETTINGS
     key = (spec, tuple(getattr(settings, name) for name in relevant), tuple(sorted(options.items())))
     with _loading:

@@ -11,7 +11,8 @@ from nutgraf import Nutgraf, Settings
 from nutgraf.errors import InputError, StoreError
 from nutgraf.records import Scope
 from nutgraf.store import open_store
-from nutgraf.store.postgres import MIGRATIONS, PostgresStore, dense_query
+from nutgraf.store.postgres import PostgresStore, dense_query
+from nutgraf.store.postgres.schema import MIGRATIONS
 
 from .test_store import make_article
 from tests.pg import free_port
