@@ -2,7 +2,7 @@
 later questions in a warm one, the first streamed event, and what preparing cost.
 
     NUTGRAF_LLM_THREADS=2 .venv/bin/python benchmarks/answer_latency.py --stories 8
-    .venv/bin/python benchmarks/answer_latency.py --model qwen2.5-0.5b
+    .venv/bin/python benchmarks/answer_latency.py --model qwen2.5-coder-0.5b
 
 The sample article and some CNN stories are ingested and read ahead once (what preparing
 does at ingest; its time is reported). Then each article gets its first question in a

@@ -1,6 +1,6 @@
 """The simplest use of a packaged model, as the figure nutgraf's answers are compared with.
 
-The question and the full text of its articles go to a packaged Qwen2.5 model with a strict
+The question and the full text of its articles go to a packaged Qwen2.5-Coder model with a strict
 prompt: reply with the shortest span copied from the text, or exactly NOT IN ARTICLE.
 Decoding is greedy, and the question comes before the text so that no evaluated prompt is
 reused between questions (every question pays for reading its article in full). There

@@ -6,7 +6,7 @@ the file, prompt reading and generation rates, and the time to answer about an
 again after a question about another article (the prefix comes back from saved states).
 
     .venv/bin/python benchmarks/llm_speed.py
-    .venv/bin/python benchmarks/llm_speed.py --models qwen2.5-0.5b,smollm2-135m --threads 1 --json
+    .venv/bin/python benchmarks/llm_speed.py --models qwen2.5-coder-0.5b,smollm2-135m --threads 1 --json
 
 Articles are read at run time from ../shared (the sample article and a NewsQA story).
 """

@@ -11,7 +11,7 @@ Each run is bounded by a request count and a time limit. Prints requests per sec
 and p95 latency and the error count per scenario; exits 1 when any request failed.
 
     .venv/bin/python benchmarks/load.py
-    .venv/bin/python benchmarks/load.py --model qwen2.5-0.5b --requests 40 --json
+    .venv/bin/python benchmarks/load.py --model qwen2.5-coder-0.5b --requests 40 --json
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 and demo articles, asked through the command line as a reader's tools would.
 
     .venv/bin/python benchmarks/reader_questions.py                 # both sets
-    .venv/bin/python benchmarks/reader_questions.py --only questions --model qwen2.5-1.5b
+    .venv/bin/python benchmarks/reader_questions.py --only questions --model qwen2.5-coder-1.5b
 
 The sets are nutgraf's own (benchmarks/reader_questions/*.json). A question is answered
 right when the answer (its line and its points) holds one of the expected words, or all of

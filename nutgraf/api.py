@@ -39,7 +39,8 @@ class Nutgraf:
         ``min_confidence`` (0 to 1) replaces the calibrated threshold below which answers
         are withheld: lower answers more, higher abstains more. An argument left at None
         comes from ``settings`` (default: the environment, see :mod:`nutgraf.settings`); an
-        argument given wins over both.
+        argument given wins over both. These settings, and no others, reach every part:
+        the store, the embedder, the language model and the states it keeps.
         """
         self.settings = (settings or current()).with_values(db=db and str(db), model=model,
                                                             min_confidence=min_confidence)
@@ -77,6 +78,13 @@ class Nutgraf:
 
     def ingest_documents(self, documents: Iterable[Document]) -> list[IngestOutcome]:
         return list(self.ingester.ingest_all(documents))
+
+    def reindex(self, force: bool = False, progress: Callable[[str], None] | None = None) -> int:
+        """Embed again the articles whose vectors are missing or from another embedding model
+        (every article with ``force``); ``progress`` hears of each. How many."""
+        from .retrieval.reindex import reindex
+
+        return reindex(self.store, self._embedder(), progress=progress, force=force)
 
     # -- reading
 
@@ -120,7 +128,7 @@ class Nutgraf:
             if llm is None and self.settings.model != "none":
                 from .llm import load_model
 
-                llm = load_model(self.settings.model, threads=self.settings.llm_threads)
+                llm = load_model(self.settings.model, self.settings)
             self._answerer = Answerer(self.store, self.retriever, llm, risk=self.settings.risk,
                                       closest_risk=self.settings.closest_risk,
                                       min_confidence=self.settings.min_confidence)
@@ -204,7 +212,7 @@ class Nutgraf:
 
     def work(self, done: Callable[[str], None] | None = None) -> int:
         """Prepare queued articles until none is left; ``done`` hears of each. How many."""
-        return Worker(self).drain(done)
+        return Worker(self.store, self.prepare).drain(done)
 
     def ask_stream(self, question: str, *, article_id: str | None = None,
                    article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:

@@ -18,12 +18,9 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from .errors import NutgrafError
-
-if TYPE_CHECKING:
-    from .api import Nutgraf
+from .store.base import JobQueue
 
 log = logging.getLogger(__name__)
 PREPARE = "prepare"
@@ -36,10 +33,12 @@ IDLE_WAIT = 2.0  # seconds a server's worker sleeps when the queue is empty
 
 
 class Worker:
-    def __init__(self, nutgraf: Nutgraf, kind: str = PREPARE, name: str | None = None,
-                 stale_after: float = STALE_AFTER, heartbeat: float = HEARTBEAT):
-        self.nutgraf = nutgraf
-        self.store = nutgraf.store
+    def __init__(self, queue: JobQueue, work: Callable[[str], object], kind: str = PREPARE,
+                 name: str | None = None, stale_after: float = STALE_AFTER, heartbeat: float = HEARTBEAT):
+        """Takes jobs of ``kind`` from ``queue`` and calls ``work`` with each one's article id
+        (:meth:`nutgraf.Nutgraf.prepare` for preparation jobs)."""
+        self.queue = queue
+        self.work = work
         self.kind = kind
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stale_after = stale_after
@@ -47,7 +46,7 @@ class Worker:
 
     def run_once(self) -> str | None:
         """Take one job and do it; its article id, or None when the queue is empty."""
-        article_id = self.store.claim(self.kind, self.name, self.stale_after, MAX_ATTEMPTS)
+        article_id = self.queue.claim(self.kind, self.name, self.stale_after, MAX_ATTEMPTS)
         if article_id is None:
             return None
         done = threading.Event()
@@ -56,7 +55,7 @@ class Worker:
         beat.start()
         error = None
         try:
-            self.nutgraf.prepare(article_id)
+            self.work(article_id)
         except NutgrafError as problem:
             error = str(problem)
         except Exception as problem:  # a job must never take its worker down with it
@@ -65,7 +64,7 @@ class Worker:
         finally:
             done.set()
             beat.join()
-            self.store.finish(self.kind, article_id, self.name, error)
+            self.queue.finish(self.kind, article_id, self.name, error)
         if error:
             log.warning("preparing %s failed: %s", article_id, error)
         return article_id
@@ -91,6 +90,6 @@ class Worker:
 
     def _beat(self, article_id: str, done: threading.Event) -> None:
         while not done.wait(self.heartbeat):
-            if not self.store.heartbeat(self.kind, article_id, self.name):
+            if not self.queue.heartbeat(self.kind, article_id, self.name):
                 log.warning("job for %s was taken over by another worker", article_id)
                 return

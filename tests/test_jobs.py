@@ -49,7 +49,7 @@ def test_a_failing_preparation_fails_its_job_not_the_worker(tmp_path):
 
     nutgraf.prepare = broken
     nutgraf.queue_preparation(ids)
-    assert Worker(nutgraf).drain() == 2
+    assert Worker(nutgraf.store, nutgraf.prepare).drain() == 2
     assert nutgraf.preparation_queue() == {"failed": 2}
 
 
@@ -94,9 +94,10 @@ def test_no_prepare_only_queues_and_prepare_does_the_rest(tmp_path):
 
 def test_cache_shows_and_clears_the_kept_states(tmp_path, monkeypatch):
     monkeypatch.setenv("NUTGRAF_STATE_DIR", str(tmp_path / "states"))
-    from nutgraf.llm.states import StateStore, default_store
+    from nutgraf.llm.states import StateStore, state_store
+    from nutgraf.settings import current
 
-    store = default_store()
+    store = state_store(current())
     tokens = list(range(100))
     store.save(StateStore.key("m", tokens), tokens, b"x" * 1000)
     shown = json.loads(CliRunner().invoke(cli, ["cache", "--json"]).output)

@@ -120,3 +120,28 @@ def test_every_setting_is_documented_with_its_default():
     assert set(documented) == {env_name(name) for name in Settings.model_fields}
     for name in Settings.model_fields:
         assert documented[env_name(name)] == default_text(name), f"docs/cli.md: default of {env_name(name)}"
+
+
+# The environment is read where nutgraf is entered, and handed down from there as one Settings.
+EDGES = {"nutgraf/settings.py", "nutgraf/api.py", "nutgraf/cli/main.py", "nutgraf/eval/cli.py",
+         "nutgraf/server/app.py"}
+
+
+def reads_the_environment(path) -> list[int]:
+    """Lines of ``path`` that call current() or build a Settings (which reads the environment)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in ("current", "Settings"):
+                found.append(node.lineno)
+    return found
+
+
+def test_the_environment_is_read_at_the_edges_only():
+    readers = {str(path.relative_to(ROOT)): lines for path in (ROOT / "nutgraf").rglob("*.py")
+               if (lines := reads_the_environment(path))}
+    assert set(readers) <= EDGES, {name: lines for name, lines in readers.items() if name not in EDGES}
+    assert "nutgraf/cli/main.py" in readers and "nutgraf/server/app.py" in readers

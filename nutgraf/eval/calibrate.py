@@ -52,6 +52,7 @@ from .runner import cache_db, ingest_corpus
 
 if TYPE_CHECKING:
     from ..api import Nutgraf
+    from ..settings import Settings
 
 PER_STORY = 3  # questions taken from each sampled story: its article is then read once
 FOLDS = 5
@@ -104,12 +105,12 @@ def sample(evalset: EvalSet, count: int, name: str) -> EvalSet:
     return EvalSet(f"{name}-calibration-{count}", items, evalset.archive)
 
 
-def newsqa_questions(count: int) -> EvalSet:
+def newsqa_questions(count: int, folder: Path | None = None) -> EvalSet:
     """NewsQA tune questions: every one asking why, how or what happened (explanations, lists,
     times, verdicts: the kinds that are few), then phrase questions to make up ``count``."""
     from ..answering.kinds import classify
 
-    items = datasets.load("newsqa", "tune").items
+    items = datasets.load("newsqa", "tune", folder).items
     rare = [item for item in items if classify(item.question, []).kind != Kind.PHRASE]
     common = [item for item in items if item not in rare]
     chosen = rare[:count] + common[:: max(1, len(common) // max(1, count - len(rare)))][: max(0, count - len(rare))]
@@ -120,7 +121,7 @@ def boolq_questions(count: int, nutgraf: Nutgraf) -> EvalSet:
     """BoolQ tune questions: half asked of their own passage, a third of the rest of the
     passage closest to the question among other pages' (it speaks of the same things without
     answering), the others of a random other page's."""
-    items = datasets.load("boolq", "tune").items[:count]
+    items = datasets.load("boolq", "tune", nutgraf.settings.eval_dir).items[:count]
     embedder = nutgraf.retriever.embedder
     passages = embedder.embed([item.documents[0].text[:1000] for item in items])
     questions = embedder.embed([item.question for item in items])
@@ -304,18 +305,21 @@ def load_rows(directory: Path, mode: str, sets: Iterable[str]) -> list[dict]:
     return rows
 
 
-def run(counts: dict[str, int], mode: str, model: str, refit: bool, directory: Path, output: Path,
+def run(counts: dict[str, int], mode: str, settings: Settings, refit: bool, directory: Path, output: Path,
         progress: Callable[[str], None]) -> dict[str, dict]:
     """Collect the rows (unless ``refit``), fit every judge, write ``output``; a report per judge."""
     from ..api import Nutgraf
 
     directory.mkdir(parents=True, exist_ok=True)
+    folder = settings.eval_dir
     for name, count in counts.items():
         if refit or not count:
             continue
-        nutgraf = Nutgraf(str(cache_db(f"calibration-{name}")), model="none" if mode == "extractive" else model)
-        questions = {"newsqa": lambda: newsqa_questions(count), "boolq": lambda: boolq_questions(count, nutgraf)}.get(
-            name, lambda: sample(datasets.load(name, "tune"), count, name))()
+        nutgraf = Nutgraf(str(cache_db(f"calibration-{name}")),
+                          settings=settings.with_values(model="none") if mode == "extractive" else settings)
+        questions = {"newsqa": lambda: newsqa_questions(count, folder),
+                     "boolq": lambda: boolq_questions(count, nutgraf)}.get(
+            name, lambda: sample(datasets.load(name, "tune", folder), count, name))()
         with (directory / f"rows-{mode}-{name}.jsonl").open("w") as sink:
             collect(nutgraf, name, questions, sink)
         nutgraf.close()

@@ -10,13 +10,19 @@ from typing import Any
 import click
 
 from ..errors import NutgrafError
-from ..settings import help_text
+from ..settings import Settings, current, help_text
 from . import datasets, runner, trust
 
 
 @click.group("eval")
-def eval_group() -> None:
+@click.pass_context
+def eval_group(ctx: click.Context) -> None:
     """Measure answer quality on evaluation data sets."""
+    if ctx.find_object(Settings) is None:  # run on its own, not under `nutgraf`
+        try:
+            ctx.obj = current()
+        except NutgrafError as error:
+            raise click.ClickException(str(error)) from None
 
 
 @eval_group.command("qa")
@@ -41,9 +47,10 @@ def eval_group() -> None:
               help="Draw the risk-coverage curve into this PNG file (and its points beside it, as .json).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics summary as JSON.")
-def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | None, predictions: Path,
-       model: str, rebuild: bool, no_read_ahead: bool, min_confidence: float | None, curve: Path | None,
-       no_progress: bool, as_json: bool) -> None:
+@click.pass_obj
+def qa(settings: Settings, dataset: str | None, split: str, data_file: Path | None, limit: int | None,
+       predictions: Path, model: str, rebuild: bool, no_read_ahead: bool, min_confidence: float | None,
+       curve: Path | None, no_progress: bool, as_json: bool) -> None:
     """Ask every question of a data set and score the answers.
 
     The articles are ingested once into a database in the user cache dir and reused by
@@ -57,8 +64,8 @@ def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | Non
       nutgraf eval qa --data my-questions.json --predictions out.jsonl --json
     """
     try:
-        summary = _evaluate(dataset, split, data_file, limit, predictions, model, rebuild, not no_progress,
-                            not no_read_ahead, min_confidence)
+        summary = _evaluate(settings.with_values(model=model, min_confidence=min_confidence), dataset, split,
+                            data_file, limit, predictions, rebuild, not no_progress, not no_read_ahead)
         if curve is not None:
             trust.write_curve(summary["trust"]["curve"], curve, f"{summary['dataset']}, {summary['model']}")
     except NutgrafError as error:
@@ -81,8 +88,9 @@ def qa(dataset: str | None, split: str, data_file: Path | None, limit: int | Non
               help="Where the rows are kept [default: calibration/ in the user cache directory].")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The calibration file to write [default: the one nutgraf reads, in its package].")
-def calibrate(mode: str, model: str | None, squad: int, newsqa: int, rgb: int, boolq: int, refit: bool,
-              rows_dir: Path | None, output: Path | None) -> None:
+@click.pass_obj
+def calibrate(settings: Settings, mode: str, model: str | None, squad: int, newsqa: int, rgb: int, boolq: int,
+              refit: bool, rows_dir: Path | None, output: Path | None) -> None:
     """Fit the calibrated confidences and the risk curves on the tune splits.
 
     Every sampled tune question is answered through the same stages as a reader's; its
@@ -96,7 +104,7 @@ def calibrate(mode: str, model: str | None, squad: int, newsqa: int, rgb: int, b
 
     try:
         reports = calibration_run.run({"squad2": squad, "newsqa": newsqa, "rgb": rgb, "boolq": boolq}, mode,
-                                      model or current_model(), refit, rows_dir or calibration_run.rows_dir(),
+                                      settings.with_values(model=model), refit, rows_dir or calibration_run.rows_dir(),
                                       output or calibration_run.calibration_file(), lambda line: click.echo(line, err=True))
     except NutgrafError as error:
         raise click.ClickException(str(error)) from None
@@ -110,26 +118,20 @@ def calibrate(mode: str, model: str | None, squad: int, newsqa: int, rgb: int, b
         click.echo(calibration_run.format_report(name, judge, report))
 
 
-def current_model() -> str:
-    from ..settings import current
-
-    return current().model
-
-
-def _evaluate(dataset: str | None, split: str, data_file: Path | None, limit: int | None,
-              predictions: Path, model: str, rebuild: bool, progress: bool, prepare: bool = True,
-              min_confidence: float | None = None) -> dict[str, Any]:
-    from ..api import Nutgraf
+def _evaluate(settings: Settings, dataset: str | None, split: str, data_file: Path | None, limit: int | None,
+              predictions: Path, rebuild: bool, progress: bool, prepare: bool = True) -> dict[str, Any]:
+    from ..api import Nutgraf  # loads everything nutgraf answers with; --help needs none of it
 
     if (dataset is None) == (data_file is None):
         raise click.UsageError("give either --dataset or --data")
-    evalset = (datasets.load_squad_file(data_file) if data_file else datasets.load(dataset, split)).head(limit)
+    evalset = (datasets.load_squad_file(data_file) if data_file
+               else datasets.load(dataset, split, settings.eval_dir)).head(limit)
     database = runner.cache_db(evalset.name)
     database.parent.mkdir(parents=True, exist_ok=True)
     if rebuild:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    nutgraf = Nutgraf(str(database), model=model, min_confidence=min_confidence)
+    nutgraf = Nutgraf(str(database), settings=settings)
     try:
         items, failures = runner.ingest_corpus(nutgraf, evalset, progress=progress)
         for failure in failures:

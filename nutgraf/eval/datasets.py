@@ -1,8 +1,9 @@
 """Loaders for the evaluation data: each question becomes an :class:`EvalItem`.
 
-The data sets live outside the project (``../shared/eval`` next to the repository, or
-``NUTGRAF_EVAL_DIR``) and are only read here. Every loader is deterministic: the same
-files give the same items in the same order, so ``--limit N`` always means the same N.
+The data sets live outside the project (``../shared/eval`` next to the repository, or the
+``eval_dir`` setting, which callers pass as ``folder``) and are only read here. Every loader
+is deterministic: the same files give the same items in the same order, so ``--limit N``
+always means the same N.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..records import Document
-from ..settings import current, env_name
+from ..settings import env_name
 from .metrics import answer_parts
 
 EVAL_DIR_ENV = env_name("eval_dir")
@@ -70,17 +71,16 @@ def document_key(document: Document) -> tuple[str | None, str]:
 # -- where the data is
 
 
-def eval_dir() -> Path:
-    """The ``eval_dir`` setting (``NUTGRAF_EVAL_DIR``), else ``shared/eval`` next to the repository."""
-    configured = current().eval_dir
+def eval_dir(configured: Path | None = None) -> Path:
+    """``configured`` (the ``eval_dir`` setting), else ``shared/eval`` next to the repository."""
     folder = configured if configured else Path(__file__).resolve().parents[2].parent / "shared" / "eval"
     if not folder.is_dir():
         raise InputError(f"no evaluation data at {folder}; set {EVAL_DIR_ENV} to the folder holding it")
     return folder
 
 
-def _data_file(*parts: str) -> Path:
-    path = eval_dir().joinpath(*parts)
+def _data_file(folder: Path | None, *parts: str) -> Path:
+    path = eval_dir(folder).joinpath(*parts)
     if not path.is_file():
         raise InputError(f"evaluation file missing: {path}")
     return path
@@ -124,8 +124,8 @@ def load_squad_file(path: str | Path) -> EvalSet:
     return EvalSet(name=f"data-{path.stem}", items=squad_items(data, path.name))
 
 
-def load_squad2(split: str) -> EvalSet:
-    pages = _read_json(_data_file("squad2-dev", "dev-v2.0.json"))["data"]
+def load_squad2(split: str, folder: Path | None = None) -> EvalSet:
+    pages = _read_json(_data_file(folder, "squad2-dev", "dev-v2.0.json"))["data"]
     chosen = pages[0:8] if split == "tune" else pages[8:16]
     return EvalSet(name=f"squad2-{split}", items=squad_items(chosen, "dev-v2.0.json"))
 
@@ -170,12 +170,12 @@ def detokenize_ptb(text: str) -> str:
     return "".join(pieces)
 
 
-def load_newsqa(split: str) -> EvalSet:
+def load_newsqa(split: str, folder: Path | None = None) -> EvalSet:
     """Each distinct story is one article; every question is answerable."""
     name = "newsqa_indomain_utility.csv" if split == "tune" else "newsqa_blocklisted_utility.csv"
     stories: dict[str, Document] = {}
     items = []
-    for number, row in enumerate(_read_csv(_data_file("newsqa", name))):
+    for number, row in enumerate(_read_csv(_data_file(folder, "newsqa", name))):
         text = detokenize_ptb(row["story_text"])
         document = stories.setdefault(text, Document(text=text, origin=f"{name}#story{len(stories)}"))
         items.append(EvalItem(
@@ -189,11 +189,11 @@ def load_newsqa(split: str) -> EvalSet:
 # -- RGB
 
 
-def load_rgb(split: str) -> EvalSet:
+def load_rgb(split: str, folder: Path | None = None) -> EvalSet:
     """Two runs per query: its negative documents only (abstaining is right), then its positive ones."""
     wanted = range(0, 50) if split == "tune" else range(50, 100)
     items = []
-    for row in _read_json_lines(_data_file("rgb", "en_fact.json")):
+    for row in _read_json_lines(_data_file(folder, "rgb", "en_fact.json")):
         if row["id"] not in wanted:
             continue
         parts = answer_parts(row["answer"])
@@ -213,15 +213,15 @@ def load_rgb(split: str) -> EvalSet:
 # -- MultiHop-RAG
 
 
-def load_multihop(split: str) -> EvalSet:
+def load_multihop(split: str, folder: Path | None = None) -> EvalSet:
     """Archive-wide questions over articles rebuilt from the evidence facts of all 500 queries.
 
     MultiHop-RAG ships facts, not article bodies. The facts quoted from one URL are one
     article (its paragraphs in order of first use), so every source article appears once
     in the archive with its title, source, author and date.
     """
-    queries = _read_json(_data_file("multihop-rag", "queries.json"))["queries"]
-    truth = _read_json(_data_file("multihop-rag", "ground_truth.json"))
+    queries = _read_json(_data_file(folder, "multihop-rag", "queries.json"))["queries"]
+    truth = _read_json(_data_file(folder, "multihop-rag", "ground_truth.json"))
     chosen = queries[:250] if split == "tune" else queries[250:]
     items = []
     for query in chosen:
@@ -259,13 +259,13 @@ def _multihop_archive(queries: list[dict], truth: dict[str, dict]) -> list[Docum
 # -- BoolQ
 
 
-def load_boolq(split: str) -> EvalSet:
+def load_boolq(split: str, folder: Path | None = None) -> EvalSet:
     """Yes/no questions on Wikipedia passages: lines 1-300 tune, 301-600 report.
 
     BoolQ writes questions lowercased without a question mark, as search queries; they are
     given a capital and a question mark, as a reader would type them.
     """
-    rows = _read_json_lines(_data_file("boolq", "dev-600.jsonl"))
+    rows = _read_json_lines(_data_file(folder, "boolq", "dev-600.jsonl"))
     chosen = rows[:300] if split == "tune" else rows[300:600]
     items = []
     for number, row in enumerate(chosen, start=1 if split == "tune" else 301):
@@ -279,7 +279,7 @@ def load_boolq(split: str) -> EvalSet:
     return EvalSet(name=f"boolq-{split}", items=items)
 
 
-LOADERS: dict[str, Callable[[str], EvalSet]] = {
+LOADERS: dict[str, Callable[[str, Path | None], EvalSet]] = {
     "squad2": load_squad2,
     "newsqa": load_newsqa,
     "rgb": load_rgb,
@@ -288,12 +288,13 @@ LOADERS: dict[str, Callable[[str], EvalSet]] = {
 }
 
 
-def load(dataset: str, split: str) -> EvalSet:
+def load(dataset: str, split: str, folder: Path | None = None) -> EvalSet:
+    """The ``split`` of ``dataset``, read from ``folder`` (see :func:`eval_dir`)."""
     if dataset not in LOADERS:
         raise InputError(f"unknown dataset {dataset!r}: choose one of {', '.join(LOADERS)}")
     if split not in SPLITS:
         raise InputError(f"unknown split {split!r}: choose tune or report")
-    return LOADERS[dataset](split)
+    return LOADERS[dataset](split, folder)
 
 
 # -- reading files

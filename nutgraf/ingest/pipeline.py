@@ -29,7 +29,7 @@ from ..analysis import fingerprint
 from ..analysis.analyzer import Analysis, analyse_many
 from ..errors import InputError, NutgrafError
 from ..records import Article, Document
-from ..store.base import Store
+from ..store.base import ArticleStore
 
 log = logging.getLogger(__name__)
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "cmpid", "ref")
@@ -86,7 +86,7 @@ class Ingester:
     ``embed_wait`` is the part of embedding that analysis did not hide.
     """
 
-    def __init__(self, store: Store, embed: Callable | None = None, embedding_model: str | None = None):
+    def __init__(self, store: ArticleStore, embed: Callable | None = None, embedding_model: str | None = None):
         self.store = store
         self.embed = embed
         self.embedding_model = embedding_model

@@ -2,9 +2,10 @@
 any OpenAI-compatible server.
 
     model = load_model()                                   # the default packaged model
-    model = load_model("qwen2.5-0.5b")                     # another packaged model
+    model = load_model("qwen2.5-coder-0.5b")               # another packaged model
     model = load_model("/models/mistral.Q4_K_M.gguf")      # any local GGUF file
     model = load_model("http://localhost:8080/v1#qwen")    # a server, and its model name
+    model = load_model(spec, settings)                     # threads, caches, key: from settings
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ModelError
+from ..settings import DEFAULT_MODEL, Settings, defaults
 from .base import LLM, Completion, Message, TokenChoice, option_logprobs
-from .packaged import PACKAGED_MODELS, ModelInfo, list_models, model_path
-
-from ..settings import DEFAULT_MODEL, current
+from .packaged import PACKAGED_MODELS, ModelInfo, find_packaged, list_models, model_path
+from .states import state_store
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -32,46 +33,61 @@ __all__ = [
     "option_logprobs",
 ]
 
-_loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], LLM] = {}
+# The settings that make one model differ from another of the same spec.
+LOCAL_SETTINGS = ("models_dir", "llm_threads", "kv_type", "state_dir", "state_cache_mb")
+SERVER_SETTINGS = ("llm_api_key",)
+
+_loaded: dict[tuple, LLM] = {}
 _loading = threading.Lock()
 
 
-def load_model(spec: str = DEFAULT_MODEL, *, threads: int | None = None, **options: Any) -> LLM:
+def load_model(spec: str = DEFAULT_MODEL, settings: Settings | None = None, **options: Any) -> LLM:
     """The model ``spec`` names, loaded once per process and shared afterwards.
 
     ``spec`` is a packaged model name, a path to a .gguf file, or an ``http(s)://`` base
     URL of an OpenAI-compatible API (``.../v1``), optionally ending in ``#model-name``.
-    ``threads`` is for a local model (default: the ``llm_threads`` setting); a server has
-    its own. ``options`` go to the backend: ``n_ctx``, ``parallel``, ``kv_type``, ``states``
-    for local models (whose evaluated article prefixes are kept in the state cache, see
-    :mod:`nutgraf.llm.states`); ``model``, ``api_key``, ``timeout`` for servers.
+    ``settings`` give a local model its threads (``llm_threads``), its attention cache
+    (``kv_type``), where packaged models are kept (``models_dir``) and where what it read is
+    kept (``state_dir``, ``state_cache_mb``; see :mod:`nutgraf.llm.states`); a server its
+    ``llm_api_key``. Without them, the defaults. ``options`` go to the backend over the
+    settings: ``n_ctx``, ``n_threads``, ``parallel``, ``kv_type``, ``states`` for local
+    models; ``model``, ``api_key``, ``timeout`` for servers.
     """
-    served = spec.startswith(("http://", "https://"))
-    if threads is not None and not served:
-        options["n_threads"] = threads
-    key = (spec, tuple(sorted(options.items())))
+    settings = settings or defaults()
+    if (packaged := find_packaged(spec)) is not None:
+        spec = packaged.name  # a former name loads the same model, once
+    relevant = SERVER_SETTINGS if _served(spec) else LOCAL_SETTINGS
+    key = (spec, tuple(getattr(settings, name) for name in relevant), tuple(sorted(options.items())))
     with _loading:
         model = _loaded.get(key)
         if model is None:
-            model = _loaded[key] = _open(spec, **options)
+            model = _loaded[key] = _open(spec, settings, **options)
         return model
 
 
-def _open(spec: str, **options: Any) -> LLM:
-    if spec.startswith(("http://", "https://")):
+def _served(spec: str) -> bool:
+    return spec.startswith(("http://", "https://"))
+
+
+def _open(spec: str, settings: Settings, **options: Any) -> LLM:
+    if _served(spec):
         from .openai_compat import OpenAICompatibleModel
 
         base_url, _, fragment = spec.partition("#")
         name = options.pop("model", None) or fragment or None
+        key = settings.llm_api_key
+        options.setdefault("api_key", key.get_secret_value() if key else None)
         return OpenAICompatibleModel(base_url, name, **options)
 
-    from .llamacpp import LlamaCppModel
-    from .states import default_store
+    from .llamacpp import LlamaCppModel  # llama.cpp loads only when a local model is asked for
 
-    options.setdefault("states", default_store())
-    options.setdefault("kv_type", current().kv_type)
-    if spec in PACKAGED_MODELS:
-        return LlamaCppModel(model_path(spec), name=spec, sha256=PACKAGED_MODELS[spec].sha256, **options)
+    options.setdefault("states", state_store(settings))
+    options.setdefault("kv_type", settings.kv_type)
+    options.setdefault("n_threads", settings.llm_threads)
+    packaged = find_packaged(spec)
+    if packaged is not None:
+        path = model_path(packaged.name, settings.models_dir)
+        return LlamaCppModel(path, name=packaged.name, sha256=packaged.sha256, **options)
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or path.exists():
         if not path.is_file():

@@ -11,19 +11,17 @@ Generation is a plain greedy loop over the raw logits. That keeps the per-token
 log-probabilities exact and cheap (no full logits matrix is kept for the prompt), and a
 grammar, when given, only filters which token may be chosen. Several prompts that share a
 prefix are decoded side by side in one batch (:meth:`LlamaCppModel.complete_many`): the
-prefix is read once and its cells are shared by every sequence.
+prefix is read once and its cells are shared by every sequence (``sequences.py``), and each
+reply is built token by token as ``replies.py`` describes.
 """
 
 from __future__ import annotations
 
-import codecs
-import ctypes
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Sequence
 from pathlib import Path
 
 import llama_cpp
@@ -31,15 +29,16 @@ import numpy as np
 from llama_cpp import llama_chat_format
 
 from ..errors import InputError, ModelError
-from ..settings import current
-from .base import Completion, FinishReason, Message, Stream, TokenChoice
+from .base import Completion, Message, Stream
+from .packaged import known_sha256
+from .replies import Reply, Run
+from .sequences import KV_TYPES, Sequences
 from .states import StateStore
 
 LIVE = 0  # the sequence readers' questions run on; batched prompts use the ones after it
 GRAMMAR_CACHE_SIZE = 32
 # A saved state is worth its memory only when it spares re-reading a real prompt.
 MIN_SAVED_TOKENS = 64
-KV_TYPES = {"f16": 1, "q8_0": llama_cpp.GGML_TYPE_Q8_0}
 
 
 class LlamaCppModel:
@@ -69,7 +68,7 @@ class LlamaCppModel:
         self.name = name or path.stem
         self.context_length = n_ctx
         self.parallel = max(1, parallel)
-        self.threads = n_threads or default_threads()
+        self.threads = default_threads(n_threads)
         try:
             # Weights, vocabulary and chat template; the context that reads is our own.
             self._llama = llama_cpp.Llama(model_path=str(path), n_ctx=64, n_batch=64,
@@ -79,9 +78,9 @@ class LlamaCppModel:
         self._vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
         self._n_vocab = self._llama.n_vocab()
         self._format = _chat_formatter(self._llama)
-        self._seqs = _Sequences(self._llama.model, n_ctx, n_batch, self.threads, self.parallel + 1, kv_type)
+        self._seqs = Sequences(self._llama.model, n_ctx, n_batch, self.threads, self.parallel + 1, kv_type)
         self.states = states if states is not None else StateStore(None)
-        digest = sha256 or file_sha256(path)
+        digest = sha256 or known_sha256(path)  # remembered beside the file, hashed once
         self.identity = f"{digest}:{kv_type}:llama-cpp-python-{llama_cpp.__version__}"
         self._grammars: OrderedDict[str, llama_cpp.llama_sampler_p] = OrderedDict()
         self._pieces: dict[int, bytes] = {}
@@ -140,11 +139,11 @@ class LlamaCppModel:
         started = time.perf_counter()
         tokens, shared = self._prompt(messages, prefix)
         budget = self._budget(len(tokens), max_tokens)
-        run = _Run(prompt_tokens=len(tokens))
+        run = Run(prompt_tokens=len(tokens))
         run.cached_prompt_tokens = self._read(tokens, shared)
         run.prompt_seconds = time.perf_counter() - started
         sampler = self._grammar_sampler(grammar) if grammar else None
-        reply = _Reply(stop, top_logprobs)
+        reply = Reply(stop, top_logprobs)
         for step in range(budget):
             if step:
                 self._seqs.decode({LIVE: [reply.last]})
@@ -227,9 +226,9 @@ class LlamaCppModel:
         self._seqs.keep(LIVE, min(held, common))
         self._seqs.feed(LIVE, first[len(self._seqs.tokens[LIVE]):common], logits=False)
         # The first prompt pays for reading what they share; the others reuse it.
-        runs = [_Run(prompt_tokens=len(tokens), cached_prompt_tokens=spared if number == 0 else common)
+        runs = [Run(prompt_tokens=len(tokens), cached_prompt_tokens=spared if number == 0 else common)
                 for number, (tokens, _) in enumerate(encoded)]
-        replies = [_Reply(stop, top_logprobs) for _ in encoded]
+        replies = [Reply(stop, top_logprobs) for _ in encoded]
         try:
             for number in range(1, len(encoded) + 1):
                 self._seqs.fork(LIVE, number, common)
@@ -289,175 +288,8 @@ def _fresh_sampler(vocab, grammar: str) -> llama_cpp.llama_sampler_p:
     return sampler
 
 
-class _Sequences:
-    """A llama.cpp context whose sequences share one pool of cells, and what each holds.
-
-    ``tokens[seq]`` mirrors the cells of sequence ``seq``: what it has read, in order.
-    """
-
-    def __init__(self, model, n_ctx: int, n_batch: int, threads: int, sequences: int, kv_type: str):
-        params = llama_cpp.llama_context_default_params()
-        params.n_ctx = n_ctx
-        params.n_batch = params.n_ubatch = n_batch
-        params.n_seq_max = sequences
-        params.kv_unified = True  # sequences forked from one prefix share its cells
-        params.n_threads = params.n_threads_batch = threads
-        params.type_k = params.type_v = KV_TYPES[kv_type]
-        if kv_type != "f16":  # llama.cpp quantises the value cache only with flash attention
-            params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
-        self.ctx = llama_cpp.llama_init_from_model(model, params)
-        if not self.ctx:
-            raise ModelError("llama.cpp could not create a context (out of memory?)")
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
-        self.n_batch = n_batch
-        self.batch = llama_cpp.llama_batch_init(n_batch, 0, sequences)
-        self.tokens: list[list[int]] = [[] for _ in range(sequences)]
-
-    def keep(self, seq: int, count: int) -> None:
-        """Drop what ``seq`` read after its first ``count`` tokens."""
-        if count < len(self.tokens[seq]):
-            llama_cpp.llama_memory_seq_rm(self.memory, seq, count, -1)
-            del self.tokens[seq][count:]
-
-    def fork(self, source: int, target: int, count: int) -> None:
-        """``target`` starts as the first ``count`` tokens of ``source``, sharing their cells."""
-        self.keep(target, 0)
-        llama_cpp.llama_memory_seq_cp(self.memory, source, target, 0, count)
-        self.tokens[target] = self.tokens[source][:count]
-
-    def feed(self, seq: int, tokens: list[int], logits: bool = True) -> None:
-        """Read ``tokens`` after what ``seq`` holds; the logits of the last are at position 0
-        of the last decode when ``logits``."""
-        if not tokens:
-            return
-        body, last = (tokens[:-1], tokens[-1:]) if logits else (tokens, [])
-        for start in range(0, len(body), self.n_batch):
-            self.decode({seq: body[start:start + self.n_batch]}, logits=False)
-        if last:
-            self.decode({seq: last})
-
-    def feed_many(self, work: dict[int, list[int]]) -> dict[int, int]:
-        """Read each sequence's tokens; the last token of each is decoded in one final batch,
-        so that all their logits stand together: returns each sequence's position in it."""
-        body = [(seq, token) for seq, tokens in work.items() for token in tokens[:-1]]
-        for start in range(0, len(body), self.n_batch):
-            chunk: dict[int, list[int]] = {}
-            for seq, token in body[start:start + self.n_batch]:
-                chunk.setdefault(seq, []).append(token)
-            self.decode(chunk, logits=False)
-        return self.decode({seq: tokens[-1:] for seq, tokens in work.items() if tokens})
-
-    def decode(self, work: dict[int, list[int]], logits: bool = True) -> dict[int, int]:
-        """One llama_decode of each sequence's tokens; where each sequence's last logits are."""
-        batch = self.batch
-        position = 0
-        last: dict[int, int] = {}
-        for seq, tokens in work.items():
-            start = len(self.tokens[seq])
-            for offset, token in enumerate(tokens):
-                batch.token[position] = token
-                batch.pos[position] = start + offset
-                batch.n_seq_id[position] = 1
-                batch.seq_id[position][0] = seq
-                batch.logits[position] = 0
-                position += 1
-            if logits and tokens:
-                batch.logits[position - 1] = 1
-                last[seq] = position - 1
-        batch.n_tokens = position
-        status = llama_cpp.llama_decode(self.ctx, batch)
-        if status != 0:
-            for seq in work:  # what this decode may have half-written is dropped
-                llama_cpp.llama_memory_seq_rm(self.memory, seq, len(self.tokens[seq]), -1)
-            raise ModelError(f"llama.cpp could not read the prompt (llama_decode returned {status})")
-        for seq, tokens in work.items():
-            self.tokens[seq] += tokens
-        return last
-
-    def save(self, seq: int) -> bytes:
-        size = llama_cpp.llama_state_seq_get_size(self.ctx, seq)
-        data = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(self.ctx, data, size, seq)
-        return bytes(data[:written])
-
-    def restore(self, seq: int, state: bytes, tokens: list[int]) -> bool:
-        self.keep(seq, 0)
-        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-        if not llama_cpp.llama_state_seq_set_data(self.ctx, buffer, len(state), seq):
-            llama_cpp.llama_memory_seq_rm(self.memory, seq, -1, -1)  # maybe half-written
-            return False
-        self.tokens[seq] = list(tokens)
-        return True
-
-    def close(self) -> None:
-        llama_cpp.llama_batch_free(self.batch)
-        llama_cpp.llama_free(self.ctx)
-
-
-@dataclass
-class _Run:
-    """What one generation reports besides its text."""
-
-    prompt_tokens: int = 0
-    cached_prompt_tokens: int = 0
-    prompt_seconds: float = 0.0
-
-
-class _Reply:
-    """One reply being generated: its tokens, its text and when it stops."""
-
-    def __init__(self, stop: list[str] | None, top_logprobs: int):
-        self.text = _StopFilter(stop or [])
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.top_logprobs = top_logprobs
-        self.tokens: list[TokenChoice] = []
-        self.pieces: list[str] = []
-        self.last = -1
-        self.finish_reason: FinishReason = "length"
-        self._released = ""
-
-    def add(self, token: int, logits: np.ndarray, model: LlamaCppModel) -> bool:
-        """Take the next token; False when the reply is over."""
-        if model.is_end(token):
-            self.finish_reason = "stop"
-            return False
-        piece = model.piece(token)
-        self.last = token
-        self.tokens.append(_token_choice(logits, token, piece, self.top_logprobs, model.piece))
-        self._released = self.text.add(self.decoder.decode(piece))
-        if self._released:
-            self.pieces.append(self._released)
-        if self.text.stopped:
-            self.finish_reason = "stop"
-            return False
-        return True
-
-    def visible(self) -> str:
-        """Text released by the last token (held back while it may start a stop string)."""
-        released, self._released = self._released, ""
-        return released
-
-    def finish(self) -> str:
-        rest = self.text.finish(self.decoder.decode(b"", final=True))
-        if rest:
-            self.pieces.append(rest)
-        return rest
-
-    def completion(self, run: _Run, seconds: float) -> Completion:
-        return Completion(text="".join(self.pieces), tokens=self.tokens, prompt_tokens=run.prompt_tokens,
-                          completion_tokens=len(self.tokens), cached_prompt_tokens=run.cached_prompt_tokens,
-                          seconds=seconds, prompt_seconds=run.prompt_seconds, finish_reason=self.finish_reason)
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a model file, remembered beside it by size and time of change."""
-    from .packaged import known_sha256
-
-    return known_sha256(path)
-
-
-def default_threads() -> int:
-    """The ``llm_threads`` setting (``NUTGRAF_LLM_THREADS``), else every core.
+def default_threads(configured: int | None = None) -> int:
+    """``configured`` (the ``llm_threads`` setting), else every core.
 
     A process answering one reader at a time (the command line, the Python API, an
     evaluation) is fastest on every core: a warm answer took 0.83 s on two threads against
@@ -466,75 +298,13 @@ def default_threads() -> int:
     wait for one another, and beside a second client the same answer took 1.68 s on two
     threads and 1.39 s on one (BENCHMARKS.md, "llama.cpp threads").
     """
-    return current().llm_threads or len(os.sched_getaffinity(0))
+    return configured or len(os.sched_getaffinity(0))
 
 
 def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:
     n = min(len(a), len(b))
     differs = np.flatnonzero(np.asarray(a[:n]) != np.asarray(b[:n]))
     return int(differs[0]) if differs.size else n
-
-
-class _StopFilter:
-    """Accumulates generated text, cuts it at the first stop string, and releases only
-    text that cannot turn out to be the start of one."""
-
-    def __init__(self, stops: list[str]) -> None:
-        self.stops = [stop for stop in stops if stop]
-        self.text = ""
-        self.released = 0
-        self.stopped = False
-
-    def add(self, piece: str) -> str:
-        self.text += piece
-        cuts = [i for stop in self.stops if (i := self.text.find(stop, self.released)) >= 0]
-        if cuts:
-            self.text = self.text[: min(cuts)]
-            self.stopped = True
-            return self._release(len(self.text))
-        return self._release(len(self.text) - self._held_back())
-
-    def finish(self, piece: str) -> str:
-        if self.stopped:
-            return ""
-        return self.add(piece) + self._release(len(self.text))
-
-    def _held_back(self) -> int:
-        """Length of the longest ending of the text that begins some stop string."""
-        longest = 0
-        for stop in self.stops:
-            for length in range(min(len(stop) - 1, len(self.text)), longest, -1):
-                if self.text.endswith(stop[:length]):
-                    longest = length
-                    break
-        return longest
-
-    def _release(self, upto: int) -> str:
-        released = self.text[self.released : upto]
-        self.released = max(self.released, upto)
-        return released
-
-
-def _token_choice(
-    logits: np.ndarray,
-    token: int,
-    piece: bytes,
-    top_logprobs: int,
-    piece_of: Callable[[int], bytes],
-) -> TokenChoice:
-    shifted = logits - logits.max()
-    logprobs = shifted - np.log(np.exp(shifted).sum())
-    top: dict[str, float] = {}
-    if top_logprobs > 0:
-        count = min(top_logprobs, len(logprobs) - 1)
-        candidates = np.argpartition(-logprobs, count)[:count]
-        for candidate in candidates[np.argsort(-logprobs[candidates])]:
-            top.setdefault(_text(piece_of(int(candidate))), float(logprobs[candidate]))
-    return TokenChoice(token=_text(piece), logprob=float(logprobs[token]), top=top)
-
-
-def _text(piece: bytes) -> str:
-    return piece.decode("utf-8", errors="replace")
 
 
 def _chat_formatter(llama: llama_cpp.Llama) -> llama_chat_format.Jinja2ChatFormatter:

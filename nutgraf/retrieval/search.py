@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError, NotFound
 from ..records import Article, Hit, Scope, Sentence
-from ..store.base import Store
+from ..store.base import ArticleStore
 from .embedder import Embedder
 
 MAX_QUERY_CHARS = 1000
@@ -95,7 +95,7 @@ def validate_query(query: str) -> str:
 class SentenceCache:
     """Sentences of recently hit articles, checked against the content hash on every use."""
 
-    def __init__(self, store: Store, size: int = 256):
+    def __init__(self, store: ArticleStore, size: int = 256):
         self.store = store
         self.size = size
         self._items: OrderedDict[str, tuple[str, list[Sentence]]] = OrderedDict()
@@ -120,7 +120,7 @@ class SentenceCache:
 class Retriever:
     def __init__(
         self,
-        store: Store,
+        store: ArticleStore,
         embedder: Embedder | None = None,
         fusion: Fusion = Fusion(),
         context: int = 1,

@@ -21,8 +21,8 @@ from ..api import Nutgraf
 from ..errors import NutgrafError
 from . import pages, routes
 from .errors import install_error_handlers
-from .limits import BodyLimit, RateLimit
 from ..settings import Settings, current
+from .limits import BodyLimit, RateLimit
 from .preparation import Preparation
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,14 @@ def serving_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) // 2)
 
 
-def create_app(settings: Settings | None = None, nutgraf: Nutgraf | None = None) -> FastAPI:
-    settings = settings or current()
+def create_app(settings: Settings) -> FastAPI:
+    """The app, configured by ``settings`` and nothing else."""
     if settings.llm_threads is None:
         settings = settings.with_values(llm_threads=serving_threads())
     app = FastAPI(title="nutgraf", version=_version(), description=DESCRIPTION, lifespan=_lifespan,
                   redoc_url=None)
     app.state.settings = settings
-    app.state.nutgraf = nutgraf or Nutgraf(settings=settings)
+    app.state.nutgraf = Nutgraf(settings=settings)
     app.state.preparation = Preparation(app.state.nutgraf, settings.prepare_worker)
     install_error_handlers(app)
     app.include_router(routes.router)
@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None, nutgraf: Nutgraf | None = None)
 
 
 def app_from_env() -> FastAPI:
-    """The app for ``nutgraf serve``'s workers, configured by the environment it sets."""
+    """The app for ``nutgraf serve``'s worker processes, configured by the environment it sets
+    for them (a process uvicorn starts is given an import string, not the settings)."""
     return create_app(current())
 
 

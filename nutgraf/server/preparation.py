@@ -26,7 +26,7 @@ class Preparation:
 
     def start(self) -> None:
         if self.run_worker and self._thread is None:
-            worker = Worker(self.nutgraf)
+            worker = Worker(self.nutgraf.store, self.nutgraf.prepare)
             self._thread = threading.Thread(target=worker.run, args=(self._stop,), name="nutgraf-prepare",
                                             daemon=True)
             self._thread.start()

@@ -8,22 +8,23 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from ..errors import StoreError
-from ..settings import Settings, current
-from .base import PutResult, Store
+from ..settings import Settings, defaults
+from .base import ArticleStore, JobQueue, PutResult, ReaderData, Store
 
 
 def default_db(settings: Settings | None = None) -> str:
-    """The ``db`` setting (``NUTGRAF_DB``), else ``nutgraf.db`` in the user data directory."""
-    return (settings or current()).db or str(Path(user_data_dir("nutgraf")) / "nutgraf.db")
+    """The ``db`` setting, else ``nutgraf.db`` in the user data directory."""
+    return (settings or defaults()).db or str(Path(user_data_dir("nutgraf")) / "nutgraf.db")
 
 
 def open_store(location: str | os.PathLike | None = None, settings: Settings | None = None) -> Store:
-    """A store for ``location``: a ``postgresql://`` URL, or a SQLite file path (the default)."""
-    settings = settings or current()
+    """A store for ``location`` (default: :func:`default_db`): a ``postgresql://`` URL, or a
+    SQLite file path. ``settings`` size a PostgreSQL pool (default: :func:`~nutgraf.settings.defaults`)."""
+    settings = settings or defaults()
     location = str(location or default_db(settings))
     if location.startswith(("postgresql://", "postgres://")):
         try:
-            from .postgres import PostgresStore
+            from .postgres import PostgresStore  # psycopg is an optional dependency
         except ImportError as error:
             raise StoreError(f"PostgreSQL support needs {error.name}: pip install 'nutgraf[postgres]'") from error
         return PostgresStore(location, settings)
@@ -32,4 +33,4 @@ def open_store(location: str | os.PathLike | None = None, settings: Settings | N
     return SQLiteStore(location.removeprefix("sqlite:///"))
 
 
-__all__ = ["PutResult", "Store", "open_store", "default_db"]
+__all__ = ["ArticleStore", "JobQueue", "PutResult", "ReaderData", "Store", "default_db", "open_store"]

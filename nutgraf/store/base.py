@@ -1,8 +1,10 @@
-"""The storage protocol: everything nutgraf keeps goes through these few methods.
+"""The storage protocols, one per role its callers use: the articles and what is worked
+out from them (:class:`ArticleStore`), what readers leave behind (:class:`ReaderData`) and
+the work queued per article (:class:`JobQueue`).
 
-A backend is one module with one class satisfying :class:`Store`; ``open_store`` picks
-it from the database URL. Each ``put_article`` is one transaction: a reader sees the old
-article or the new one, never a mix.
+A backend is one module or one folder with one class satisfying all three (:class:`Store`);
+``open_store`` picks it from the database URL. Each ``put_article`` is one transaction: a
+reader sees the old article or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ class PutResult:
     status: PutStatus
 
 
-class Store(Protocol):
+class ArticleStore(Protocol):
+    """Articles, their sentences and vectors, search over them, and values derived from them."""
+
     url: str
 
     def put_article(self, article: Article) -> PutResult:
@@ -74,7 +78,10 @@ class Store(Protocol):
     def cache_put(self, namespace: str, key: str, value: Any, article_id: str | None = None) -> None:
         """Keep ``value``; with ``article_id`` it is dropped when that article changes or goes."""
 
-    # -- reader data: kept apart from the cache, which is only ever derived from articles
+
+class ReaderData(Protocol):
+    """Conversations and feedback: kept apart from the cache, which is only ever derived
+    from articles, and never removed with an article."""
 
     def append_turn(self, conversation_id: str, turn: Turn) -> int:
         """Add ``turn`` after the conversation's last (creating the conversation if new) and
@@ -94,7 +101,9 @@ class Store(Protocol):
     def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
         """Feedback received at or after ``since``, newest first."""
 
-    # -- jobs: work to do per article, shared by every process on the store (see nutgraf.jobs)
+
+class JobQueue(Protocol):
+    """Work to do per article, shared by every process on the store (see :mod:`nutgraf.jobs`)."""
 
     def enqueue(self, kind: str, article_ids: list[str]) -> int:
         """Queue a job of ``kind`` for each article (again, when it is done; once more after
@@ -115,6 +124,10 @@ class Store(Protocol):
 
     def job_counts(self, kind: str) -> dict[str, int]:
         """Jobs of ``kind`` by state: queued, running, done, failed."""
+
+
+class Store(ArticleStore, ReaderData, JobQueue, Protocol):
+    """Everything nutgraf keeps, as one backend holds it."""
 
     def close(self) -> None: ...
 

@@ -65,10 +65,9 @@ def test_squad_file_errors(tmp_path):
         load_squad_file(tmp_path / "garbled.json")
 
 
-def test_missing_eval_folder_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setenv(datasets.EVAL_DIR_ENV, str(tmp_path / "nowhere"))
+def test_missing_eval_folder_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="no evaluation data at .*NUTGRAF_EVAL_DIR"):
-        load("squad2", "tune")
+        load("squad2", "tune", tmp_path / "nowhere")
 
 
 def test_unknown_dataset_or_split():

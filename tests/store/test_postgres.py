@@ -7,10 +7,12 @@ import psycopg
 import pytest
 from pgvector.psycopg import register_vector
 
+from nutgraf import Nutgraf, Settings
 from nutgraf.errors import InputError, StoreError
 from nutgraf.records import Scope
 from nutgraf.store import open_store
-from nutgraf.store.postgres import MIGRATIONS, PostgresStore, dense_query
+from nutgraf.store.postgres import PostgresStore, dense_query
+from nutgraf.store.postgres.schema import MIGRATIONS
 
 from .test_store import make_article
 from tests.pg import free_port
@@ -98,16 +100,18 @@ def test_unreachable_server_is_a_store_error_without_the_password():
     assert "s3cret" not in str(raised.value) and "/news" in str(raised.value)
 
 
-def test_pool_size_comes_from_the_environment(postgres_url, monkeypatch):
+def test_pool_size_comes_from_the_settings_given_else_the_environment(postgres_url, monkeypatch):
     monkeypatch.setenv("NUTGRAF_PG_POOL_MAX", "3")
-    store = PostgresStore(postgres_url)
-    try:
-        assert store._pool.max_size == 3
-    finally:
-        store.close()
+    given = Settings(db=postgres_url, model="none", pg_pool_min=2, pg_pool_max=4, pg_pool_timeout=5)
+    for settings, (low, high, timeout) in [(given, (2, 4, 5)), (None, (1, 3, 30))]:
+        store = Nutgraf(postgres_url, settings=settings, embed=False).store
+        try:
+            assert (store._pool.min_size, store._pool.max_size, store._pool.timeout) == (low, high, timeout)
+        finally:
+            store.close()
     monkeypatch.setenv("NUTGRAF_PG_POOL_MAX", "many")
     with pytest.raises(InputError, match="NUTGRAF_PG_POOL_MAX"):
-        PostgresStore(postgres_url)
+        Nutgraf(postgres_url)
 
 
 def test_cache_follows_its_article_without_the_foreign_key(pg_store, postgres_url):

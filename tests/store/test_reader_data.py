@@ -10,7 +10,8 @@ import pytest
 
 from nutgraf.records import Feedback, Turn
 from nutgraf.store import open_store
-from nutgraf.store import postgres, sqlite
+from nutgraf.store.postgres import schema as postgres_schema
+from nutgraf.store.sqlite import schema as sqlite_schema
 
 from .test_store import make_article
 
@@ -118,7 +119,7 @@ OLD_FEEDBACK = {"rating": "helpful", "question": "Who hosts the summit?", "answe
 
 def version_1_sqlite(path) -> None:
     with sqlite3.connect(path) as db:
-        for statement in sqlite._statements(sqlite.MIGRATIONS[0]):
+        for statement in sqlite_schema.statements(sqlite_schema.MIGRATIONS[0]):
             db.execute(statement)
         db.execute("PRAGMA user_version = 1")
         rows = [("conversation", "c1", json.dumps(OLD_TURNS)), ("feedback", "f1", json.dumps(OLD_FEEDBACK)),
@@ -132,7 +133,7 @@ def version_1_postgres(url) -> None:
         db.execute("CREATE EXTENSION IF NOT EXISTS vector")
         db.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz"
                    " NOT NULL DEFAULT now())")
-        db.execute(postgres.MIGRATIONS[0])
+        db.execute(postgres_schema.MIGRATIONS[0])
         db.execute("INSERT INTO schema_version (version) VALUES (1)")
         for namespace, key, value in [("conversation", "c1", OLD_TURNS), ("feedback", "f1", OLD_FEEDBACK),
                                       ("related", "r1", ["kept"])]:

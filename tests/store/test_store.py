@@ -7,7 +7,8 @@ import pytest
 
 from nutgraf.errors import StoreError
 from nutgraf.records import Article, Entity, Mention, Quote, Scope, Sentence, TimeExpression
-from nutgraf.store.sqlite import MIGRATIONS, SQLiteStore, _statements
+from nutgraf.store.sqlite import SQLiteStore
+from nutgraf.store.sqlite.schema import MIGRATIONS, statements
 
 TEXT = "Budapest will host the summit. The call lasted two hours.\n\nOrban said “we are ready for it.”"
 
@@ -44,6 +45,20 @@ def test_round_trip_keeps_everything(store):
     assert np.allclose(loaded.embeddings, article.embeddings)
     assert (loaded.signature == article.signature).all()
     assert store.content_hash("a1") == "h1"
+
+
+def test_quotes_and_times_come_back_by_start_then_as_written(store):
+    article = make_article()
+    article.quotes = [Quote("we are ready for it.", 71, 91, 2, "Viktor Orban"),
+                      Quote("ready for it", 83, 95, 2, None),
+                      Quote("ready", 83, 88, 2, None),  # starts with the one before: stays after it
+                      Quote("Budapest", 0, 8, 0, None)]
+    article.times = [TimeExpression("two hours", 48, 57, 1, None), TimeExpression("two", 48, 51, 1, None)]
+    store.put_article(article)
+    loaded = store.get_article("a1")
+    assert [(q.start, q.text) for q in loaded.quotes] == [
+        (0, "Budapest"), (71, "we are ready for it."), (83, "ready for it"), (83, "ready")]
+    assert [t.text for t in loaded.times] == ["two hours", "two"]
 
 
 def test_same_content_is_unchanged_and_new_content_replaces(store):
@@ -229,7 +244,7 @@ def test_near_duplicate_candidates_share_a_band_and_follow_changes(store):
 def test_sqlite_upgrade_cuts_bands_from_stored_signatures(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:  # a database written before the band index existed
-        for statement in _statements(MIGRATIONS[0]):
+        for statement in statements(MIGRATIONS[0]):
             db.execute(statement)
         db.execute("PRAGMA user_version = 1")
         db.execute("INSERT INTO articles (id, authors, origin, content_hash, ingested_at, text, signature)"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nutgraf.records import Scope
-from nutgraf.store import sqlite, vector_index
-from nutgraf.store.sqlite import SQLiteStore
+from nutgraf.store.sqlite import SQLiteStore, vector_index
+from nutgraf.store.sqlite import articles as sqlite_articles
 
 from .test_store import make_article
 
@@ -19,7 +19,7 @@ from .test_store import make_article
 @pytest.fixture(autouse=True)
 def indexed(monkeypatch):
     """Search through the index however small the archive."""
-    monkeypatch.setattr(sqlite, "INDEX_FROM_SENTENCES", 0)
+    monkeypatch.setattr(sqlite_articles, "INDEX_FROM_SENTENCES", 0)
 
 
 @pytest.fixture
