@@ -275,6 +275,7 @@ class Answer:
     mode: str = "extractive"  # extractive | llm:<model name>
     # The question that was answered: a follow-up made to stand on its own, or a translation.
     resolved_question: str | None = None
+    language: str = "en"  # ISO 639-1 code of the language the reader asked in, and was answered in
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

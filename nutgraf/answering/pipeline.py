@@ -144,6 +144,7 @@ class Answerer:
 
     def decide(self, request: Request, draft: Draft, evidence: EvidenceSet) -> Answer:
         answer = self.decider.decide(request, draft, evidence, self.retriever.embedder, self.mode)
+        answer.language = request.language
         if request.resolved != request.question:
             answer.resolved_question = request.resolved
         return answer
