@@ -177,7 +177,7 @@ class Decider:
         """No answer; the note says what the articles do not say, quotes what comes closest, and cites it."""
         answer = Answer(request.question, None, False, round(confidence, 3), kind=kind, grade=Grade.NONE, mode=mode)
         verb = "does" if len(evidence.headers) <= 1 else "do"
-        clause = whether_clause(request.resolved) if kind == Kind.YES_NO and request.language == "en" else None
+        clause = whether_clause(request.resolved) if kind == Kind.YES_NO else None
         answer.note = f"The {_subject(evidence)} {verb} not say {clause}." if clause else \
             f"The {_subject(evidence)} {verb} not say."
         top = evidence.top
