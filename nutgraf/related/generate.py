@@ -166,7 +166,7 @@ def from_structure(article: Article) -> list[Candidate]:
     """What each quote says about whom, and who the people the story introduces are."""
     candidates = []
     for quote in article.quotes:
-        if not quote.speaker or len(quote.speaker.split()) < 2:
+        if not quote.verbatim or not quote.speaker or len(quote.speaker.split()) < 2:
             continue
         topics = _named_in(article, quote.start, quote.end, exclude=quote.speaker)
         about = " and ".join(topics[:2])
