@@ -157,6 +157,14 @@ MIGRATIONS = [
     SELECT n, substring(a.signature FROM n * 32 + 1 FOR 32), a.id
     FROM articles a, generate_series(0, 15) AS n WHERE length(a.signature) = 512;
     """,
+    # 5: a quote's form (direct, or a reported statement with its verb) and whether its
+    # quotation mark closes; a stored quote that ran to its paragraph's end is not closed
+    """
+    ALTER TABLE quotes ADD COLUMN form text NOT NULL DEFAULT 'direct',
+        ADD COLUMN closed boolean NOT NULL DEFAULT true, ADD COLUMN verb text;
+    UPDATE quotes q SET closed = false FROM articles a
+    WHERE a.id = q.article_id AND substr(a.text, q."end" + 1, 1) NOT IN ('”', '"');
+    """,
 ]
 
 # BM25 as SQLite's FTS5 computes it (k1 = 1.2, b = 0.75), over the tsvector column. Each
@@ -315,9 +323,10 @@ class PostgresStore:
                  for n, e in enumerate(a.entities)],
             )
             cursor.executemany(
-                'INSERT INTO quotes (article_id, position, text, start, "end", sentence_index, speaker)'
-                " VALUES (%s,%s,%s,%s,%s,%s,%s)",
-                [(a.id, n, q.text, q.start, q.end, q.sentence_index, q.speaker) for n, q in enumerate(a.quotes)],
+                'INSERT INTO quotes (article_id, position, text, start, "end", sentence_index, speaker, form,'
+                " closed, verb) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                [(a.id, n, q.text, q.start, q.end, q.sentence_index, q.speaker, q.form, q.closed, q.verb)
+                 for n, q in enumerate(a.quotes)],
             )
             cursor.executemany(
                 'INSERT INTO times (article_id, position, text, start, "end", sentence_index, resolved)'
@@ -346,8 +355,8 @@ class PostgresStore:
                 "SELECT name, label, mentions FROM entities WHERE article_id = %s ORDER BY position",
                 (article_id,)).fetchall()
             quote_rows = cursor.execute(
-                'SELECT text, start, "end", sentence_index, speaker FROM quotes WHERE article_id = %s'
-                " ORDER BY start, position", (article_id,)).fetchall()
+                'SELECT text, start, "end", sentence_index, speaker, form, closed, verb FROM quotes'
+                " WHERE article_id = %s ORDER BY start, position", (article_id,)).fetchall()
             time_rows = cursor.execute(
                 'SELECT text, start, "end", sentence_index, resolved FROM times WHERE article_id = %s'
                 " ORDER BY start, position", (article_id,)).fetchall()

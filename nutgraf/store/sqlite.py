@@ -159,6 +159,15 @@ MIGRATIONS = [
     END;
     INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));
     """,
+    # 6: a quote's form (direct, or a reported statement with its verb) and whether its
+    # quotation mark closes; a stored quote that ran to its paragraph's end is not closed
+    """
+    ALTER TABLE quotes ADD COLUMN form TEXT NOT NULL DEFAULT 'direct';
+    ALTER TABLE quotes ADD COLUMN closed INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE quotes ADD COLUMN verb TEXT;
+    UPDATE quotes SET closed = 0
+    WHERE substr((SELECT text FROM articles WHERE id = quotes.article_id), "end" + 1, 1) NOT IN ('”', '"');
+    """,
 ]
 
 EMBEDDING_DTYPE = np.float32
@@ -293,8 +302,10 @@ class SQLiteStore:
             [(a.id, e.name, e.label, json.dumps([m.__dict__ for m in e.mentions])) for e in a.entities],
         )
         db.executemany(
-            'INSERT INTO quotes (article_id, text, start, "end", sentence_index, speaker) VALUES (?,?,?,?,?,?)',
-            [(a.id, q.text, q.start, q.end, q.sentence_index, q.speaker) for q in a.quotes],
+            'INSERT INTO quotes (article_id, text, start, "end", sentence_index, speaker, form, closed, verb)'
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(a.id, q.text, q.start, q.end, q.sentence_index, q.speaker, q.form, q.closed, q.verb)
+             for q in a.quotes],
         )
         db.executemany(
             'INSERT INTO times (article_id, text, start, "end", sentence_index, resolved) VALUES (?,?,?,?,?,?)',
@@ -319,8 +330,8 @@ class SQLiteStore:
                 "SELECT name, label, mentions FROM entities WHERE article_id = ? ORDER BY rowid",
                 (article_id,)).fetchall()
             quote_rows = db.execute(
-                'SELECT text, start, "end", sentence_index, speaker FROM quotes WHERE article_id = ?'
-                " ORDER BY start", (article_id,)).fetchall()
+                'SELECT text, start, "end", sentence_index, speaker, form, closed, verb FROM quotes'
+                " WHERE article_id = ? ORDER BY start", (article_id,)).fetchall()
             time_rows = db.execute(
                 'SELECT text, start, "end", sentence_index, resolved FROM times WHERE article_id = ?'
                 " ORDER BY start", (article_id,)).fetchall()
@@ -334,7 +345,8 @@ class SQLiteStore:
             sentences=[Sentence(r["idx"], r["start"], r["end"], r["paragraph"], r["text"]) for r in sentence_rows],
             entities=[Entity(r["name"], r["label"], [Mention(**m) for m in json.loads(r["mentions"])])
                       for r in entity_rows],
-            quotes=[Quote(r["text"], r["start"], r["end"], r["sentence_index"], r["speaker"]) for r in quote_rows],
+            quotes=[Quote(r["text"], r["start"], r["end"], r["sentence_index"], r["speaker"], r["form"],
+                          bool(r["closed"]), r["verb"]) for r in quote_rows],
             times=[TimeExpression(r["text"], r["start"], r["end"], r["sentence_index"], r["resolved"])
                    for r in time_rows],
             embeddings=(np.vstack([np.frombuffer(r["embedding"], EMBEDDING_DTYPE) for r in sentence_rows])
