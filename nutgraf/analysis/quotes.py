@@ -153,6 +153,11 @@ def _single_quote_spans(text: str, start: int, end: int) -> list[tuple[int, int]
     return spans
 
 
+def quotation_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The text inside every pair of quotation marks, double or single, in text[start:end]."""
+    return [(s, e) for s, e, _ in _quote_spans(text, start, end)] + _single_quote_spans(text, start, end)
+
+
 def _paragraph_ranges(sentences: list[Sentence]) -> list[tuple[int, int]]:
     ranges: dict[int, tuple[int, int]] = {}
     for s in sentences:
@@ -293,10 +298,8 @@ class _StatementFinder:
             (m.start, m.end, e.name) for e in entities
             if is_named_person(text, e) or _is_named_body(text, e) for m in e.mentions
         )
-        self.quoted = [(start, end) for p_start, p_end in _paragraph_ranges(sentences)
-                       for start, end, _ in _quote_spans(text, p_start, p_end)]
-        self.quoted += [span for p_start, p_end in _paragraph_ranges(sentences)
-                        for span in _single_quote_spans(text, p_start, p_end)]
+        self.quoted = [span for p_start, p_end in _paragraph_ranges(sentences)
+                       for span in quotation_spans(text, p_start, p_end)]
 
     def in_sentence(self, offset: int, sentence) -> list[Quote]:
         found, previous_speaker = [], None

@@ -28,7 +28,7 @@ from .select import Verified, choose, preview, too_close
 
 log = logging.getLogger(__name__)
 NAMESPACE = "related"
-PANEL_VERSION = 5  # a panel kept by an older version is prepared again
+PANEL_VERSION = 6  # a panel kept by an older version is prepared again
 SHOWN = 8
 TARGETS = 10  # sentences the model writes a question for
 PANELS_IN_MEMORY = 256
