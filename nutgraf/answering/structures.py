@@ -199,7 +199,7 @@ def _apposition_before(sentence: Sentence, name_start: int) -> Span | None:
 
 
 def quotes_of(article: Article, speaker: Entity) -> list[Quote]:
-    return [quote for quote in article.quotes if quote.speaker == speaker.name]
+    return [quote for quote in article.quotes if quote.verbatim and quote.speaker == speaker.name]
 
 
 def quote_sentences(article: Article, quote: Quote) -> list[Sentence]:

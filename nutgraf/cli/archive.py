@@ -50,7 +50,9 @@ def show(settings, article_id, as_json):
     if article.quotes:
         click.echo("\nQuotes:")
         for q in article.quotes:
-            click.echo(f"  [{q.sentence_index}] {q.speaker or 'unattributed'}: “{q.text}”")
+            said = f"{q.verb}: {q.text}" if q.form == "reported" else f"“{q.text}”"
+            unclosed = "" if q.closed else "  (quotation mark never closed)"
+            click.echo(f"  [{q.sentence_index}] {q.speaker or 'unattributed'}: {said}{unclosed}")
     if article.times:
         click.echo("\nDates:")
         for t in article.times:

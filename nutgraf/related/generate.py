@@ -15,8 +15,8 @@ in the form that sentence's content invites:
 
 The model writes the question for its sentence, held by a grammar to the form's opening
 words; all of them are written side by side, after the article the model has read once.
-Quotes give "What did Zelensky say about Putin and Hamas?" and a person the story
-introduces later on gives "Who is Viktor Orban?", both without a model. Every candidate
+A named person's own quoted words give "What did Zelensky say about Putin and Hamas?" and
+a person the story introduces later on gives "Who is Viktor Orban?", both without a model. Every candidate
 is then checked by answering it (see ``service``).
 """
 
@@ -25,11 +25,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..analysis.quotes import is_named_person
 from ..answering import prompts
 from ..answering.evidence import Evidence, EvidenceSet
 from ..answering.structures import bullet_items, clauses, description, is_list_item
 from ..llm.base import LLM, complete_all
-from ..records import Article
+from ..records import Article, Quote
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def from_structure(article: Article) -> list[Candidate]:
     """What each quote says about whom, and who the people the story introduces are."""
     candidates = []
     for quote in article.quotes:
-        if not quote.speaker or len(quote.speaker.split()) < 2:
+        if not _a_persons_own_words(article, quote):
             continue
         topics = _named_in(article, quote.start, quote.end, exclude=quote.speaker)
         about = " and ".join(topics[:2])
@@ -180,6 +181,14 @@ def from_structure(article: Article) -> list[Candidate]:
             candidates.append(Candidate(f"Who is {entity.name}?", article.id, entity.mentions[0].sentence_index,
                                         "person"))
     return candidates
+
+
+def _a_persons_own_words(article: Article, quote: Quote) -> bool:
+    """A direct quote whose quotation mark closes, said by a person the story names in full:
+    a committee, a bare title or a quoted word taken for a name asks no question of anyone."""
+    if not quote.verbatim or quote.speaker is None:
+        return False
+    return any(e.name == quote.speaker and is_named_person(article.text, e) for e in article.entities)
 
 
 def _named_in(article: Article, start: int, end: int, exclude: str) -> list[str]:

@@ -23,12 +23,12 @@ from ..records import Answer, Article, Scope
 from ..retrieval.embedder import Embedder
 from ..store.base import Store
 from . import generate
-from .filters import obvious, self_contained
+from .filters import asks_why, gives_a_reason, obvious, self_contained
 from .select import Verified, choose, preview, too_close
 
 log = logging.getLogger(__name__)
 NAMESPACE = "related"
-PANEL_VERSION = 4  # a panel kept by an older version is prepared again
+PANEL_VERSION = 6  # a panel kept by an older version is prepared again
 SHOWN = 8
 TARGETS = 10  # sentences the model writes a question for
 PANELS_IN_MEMORY = 256
@@ -128,7 +128,7 @@ class RelatedQuestions:
             candidates += generate.from_model(llm, evidence, generate.targets(article, evidence, TARGETS))
         unique = list({c.question.lower(): c for c in candidates if self_contained(c.question)}.values())
         answers = self.answerer.answer_many([c.question for c in unique], Scope(article_ids=[article.id]))
-        kept = [(c, a) for c, a in zip(unique, answers) if self._worth_showing(c.question, a, article)]
+        kept = [(c, a) for c, a in zip(unique, answers) if self._worth_showing(c, a, article)]
         vectors = self.embedder.embed([c.question for c, _ in kept]) if kept else []
         return [Verified(question=c.question, answer_preview=preview(a.answer), confidence=a.confidence,
                          citations=[x.to_dict() for x in a.citations],
@@ -137,11 +137,15 @@ class RelatedQuestions:
                 for (c, a), vector in zip(kept, vectors)]
 
     @staticmethod
-    def _worth_showing(question: str, answer: Answer, article: Article) -> bool:
+    def _worth_showing(candidate: generate.Candidate, answer: Answer, article: Article) -> bool:
+        question = candidate.question
         if answer.grade != "answer" or not answer.citations or not answer.answer:
             return False
         if answer_in_question(answer.answer, question) >= GIVEN_AWAY.get(answer.kind, 1.0):
             return False  # the question gives its own answer away
+        if asks_why(question, candidate.form) and not gives_a_reason(answer.answer, question,
+                                                                     answer.citations[0].text):
+            return False  # a why answered with a fact, not a reason
         return not obvious(answer, article)
 
     def _with_vectors(self, pool: list[Verified]) -> list[Verified]:

@@ -20,7 +20,7 @@ ARTICLE_COLUMNS = ("id, url, title, published, source, authors, origin, content_
                    " signature, embedding_model")
 SENTENCE_COLUMNS = 'idx, start, "end", paragraph, text, embedding'
 ENTITY_COLUMNS = "name, label, mentions"
-QUOTE_COLUMNS = 'text, start, "end", sentence_index, speaker'
+QUOTE_COLUMNS = 'text, start, "end", sentence_index, speaker, form, closed, verb'
 TIME_COLUMNS = 'text, start, "end", sentence_index, resolved'
 START = 1  # where a quote's or a time's row holds its start
 
@@ -73,7 +73,7 @@ def article_from_rows(row: Sequence, sentences: Sequence[Sequence], entities: Se
         sentences=[Sentence(*r[:5]) for r in sentences],
         entities=[Entity(name, label, [Mention(**m) for m in json.loads(mentions)])
                   for name, label, mentions in entities],
-        quotes=[Quote(*r) for r in sorted(quotes, key=lambda r: r[START])],
+        quotes=[Quote(*r[:6], bool(r[6]), r[7]) for r in sorted(quotes, key=lambda r: r[START])],
         times=[TimeExpression(*r) for r in sorted(times, key=lambda r: r[START])],
         embeddings=np.vstack([vector(r[5]) for r in sentences]) if embedded else None,
         embedding_model=embedding_model,

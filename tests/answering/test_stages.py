@@ -136,7 +136,9 @@ def test_an_overview_is_three_cited_points_from_different_parts(scripted):
     answer = ask(scripted, "What is this article about?")
     assert answer.kind == Kind.OVERVIEW and len(answer.points) == 3
     cited = [p.citations[0].sentence_index for p in answer.points]
-    assert cited[0] == 0 and cited == sorted(cited) and cited[-1] >= 5
+    assert cited[0] == 0 and cited == sorted(cited)
+    article = scripted.article(scripted.bridge_id)
+    assert len({article.sentences[i].paragraph for i in cited}) == 3  # one point a paragraph
     assert_grounded(scripted, answer)
 
 

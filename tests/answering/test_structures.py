@@ -66,3 +66,55 @@ def test_a_description_can_come_before_the_name():
     article = Article("a1", text, sentences=[sentence(text)],
                       entities=[Entity("Felix Amadi", "PERSON", [Mention(0, start, start + 11, "Felix Amadi")])])
     assert structures.description(article, article.entities[0]).text == "The museum's director"
+
+
+def article_of(text: str):
+    from nutgraf.analysis.analyzer import analyse
+    from nutgraf.records import Article
+
+    analysis = analyse(text)
+    return Article("a1", text, sentences=analysis.sentences, entities=analysis.entities, quotes=analysis.quotes)
+
+
+def test_key_points_open_the_first_paragraphs_one_a_paragraph():
+    text = ("The Riverside council voted on Thursday to build a footbridge across the Maple River. "
+            "The vote ended three years of debate.\n\n"
+            "“This is the missing link for people who walk to work,” Mayor Elena Kowalski said. "
+            "Construction is expected to begin in September and cost about $4.5 million.\n\n"
+            "Scroll down for video of the council meeting in the town hall on Thursday night.\n\n"
+            "Will the bridge be ready for the summer festival in the old mill district?\n\n"
+            "Councillor Martin Osei, who voted against the plan, warned that the budget leaves no room.\n\n"
+            "Residents can comment on the final design of the footbridge until April 30.")
+    article = article_of(text)
+    points = key_points(article)
+    assert [p.text for p in points] == [
+        "The Riverside council voted on Thursday to build a footbridge across the Maple River.",
+        "Construction is expected to begin in September and cost about $4.5 million.",
+        "Councillor Martin Osei, who voted against the plan, warned that the budget leaves no room."]
+    assert len({p.sentence.paragraph for p in points}) == 3
+
+
+def test_a_text_without_paragraphs_has_a_point_a_sentence_without_its_dateline():
+    text = ("(CNN)The Riverside council voted on Thursday to build a footbridge across the Maple River. "
+            "Construction is expected to begin in September and cost about $4.5 million. "
+            "Why did it take three years? "
+            "Residents can comment on the final design until April 30. Pictured: the river at dawn")
+    points = key_points(article_of(text))
+    assert [structures.readable(p) for p in points] == [
+        "The Riverside council voted on Thursday to build a footbridge across the Maple River.",
+        "Construction is expected to begin in September and cost about $4.5 million.",
+        "Residents can comment on the final design until April 30."]
+    assert all(p.text in p.sentence.text for p in points)
+
+
+def test_a_point_that_says_what_a_chosen_one_says_is_passed_over():
+    import numpy as np
+
+    text = ("The Riverside council voted on Thursday to build a footbridge across the Maple River. "
+            "On Thursday the Riverside council voted to build a footbridge across the Maple River. "
+            "Construction is expected to begin in September and cost about $4.5 million. "
+            "Residents can comment on the final design until April 30.")
+    article = article_of(text)
+    same, other, third = np.eye(3, dtype=np.float32)
+    article.embeddings = np.vstack([same, same, other, third])
+    assert [p.sentence.index for p in key_points(article)] == [0, 2, 3]

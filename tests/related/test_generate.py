@@ -1,8 +1,9 @@
 """Candidate questions: the sentences and forms they are written for, and what the article's
 structures give without a model."""
 
+from nutgraf.analysis.analyzer import analyse
 from nutgraf.answering.evidence import Evidence, article_opening
-from nutgraf.records import Sentence
+from nutgraf.records import Article, Entity, Mention, Quote, Sentence
 from nutgraf.related import generate
 
 
@@ -43,3 +44,31 @@ def test_the_model_writes_each_question_in_its_form(scripted):
     assert by_sentence[1].form == "next"
     prompt = next(call for call in scripted.model.calls if "expected to begin" in call[-1]["content"])
     assert prompt[-1]["content"].endswith('Start: "What will"')
+
+
+def article_of(text: str) -> Article:
+    analysis = analyse(text)
+    return Article(id="a1", text=text, sentences=analysis.sentences, entities=analysis.entities,
+                   quotes=analysis.quotes)
+
+
+def quote_questions(article: Article) -> list[str]:
+    return [c.question for c in generate.from_structure(article) if c.form == "quote"]
+
+
+def test_quote_questions_come_only_from_a_named_persons_closed_quotes():
+    said = "Mayor Elena Kowalski opened the footbridge. “It links the mill district to the station,” Kowalski said."
+    assert quote_questions(article_of(said)) == ["What did Elena Kowalski say?"]
+    unclosed = "Mayor Elena Kowalski opened the footbridge. Kowalski said: “It links the mill district to the station."
+    assert quote_questions(article_of(unclosed)) == []
+    reported = "Mayor Elena Kowalski said the footbridge links the mill district to the station."
+    assert quote_questions(article_of(reported)) == []
+
+
+def test_a_body_of_people_taken_for_a_person_asks_no_quote_question():
+    text = "“The footbridge links the mill district to the station,” the Harbour Committee said."
+    start = text.index("Harbour Committee")
+    committee = Entity("Harbour Committee", "PERSON", [Mention(0, start, start + 17, "Harbour Committee")])
+    article = Article(id="a1", text=text, sentences=[Sentence(0, 0, len(text), 0, text)], entities=[committee],
+                      quotes=[Quote(text[1:55], 1, 55, 0, "Harbour Committee")])
+    assert quote_questions(article) == []

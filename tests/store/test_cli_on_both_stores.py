@@ -34,6 +34,9 @@ def test_every_command_on_the_store(db):
     assert [a["id"] for a in run_json(db, "articles")] == [article_id]
     shown = run_json(db, "show", article_id)
     assert all(shown["text"][s["start"]:s["end"]] == s["text"] for s in shown["sentences"])
+    said = {(q["speaker"], q["form"], q["verb"], q["closed"]) for q in shown["quotes"]}
+    assert {("Elena Kowalski", "direct", None, True), ("Martin Osei", "reported", "warned", True)} <= said
+    assert all(shown["text"][q["start"]:q["end"]] == q["text"] for q in shown["quotes"])
     results = run_json(db, "search", "How much will the bridge cost?", "--article", article_id)["results"]
     assert "$4.5 million" in results[0]["text"]
     answer = run_json(db, "ask", "How much will the footbridge cost?", "--article", article_id,

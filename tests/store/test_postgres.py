@@ -14,7 +14,7 @@ from nutgraf.store import open_store
 from nutgraf.store.postgres import PostgresStore, dense_query
 from nutgraf.store.postgres.schema import MIGRATIONS
 
-from .test_store import make_article
+from .test_store import TEXT, make_article
 from tests.pg import free_port
 
 
@@ -141,5 +141,27 @@ def test_upgrade_cuts_bands_from_stored_signatures(postgres_url):
     store = PostgresStore(postgres_url)
     try:
         assert [i for i, _ in store.near_duplicate_candidates(np.arange(64, dtype=np.uint64))] == ["old"]
+    finally:
+        store.close()
+
+
+def test_upgrade_marks_stored_quotes_that_ran_to_the_paragraph_end(postgres_url):
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # written before quotes had a form
+        db.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        db.execute("CREATE TABLE schema_version (version integer PRIMARY KEY,"
+                   " applied_at timestamptz NOT NULL DEFAULT now())")
+        for number, script in enumerate(MIGRATIONS[:4], start=1):
+            db.execute(script)
+            db.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        db.execute("INSERT INTO articles (id, authors, origin, content_hash, ingested_at, text)"
+                   " VALUES ('old', '[]', 'test', 'h', 'now', %s)", (TEXT + "\n\nHe said “it never ends",))
+        for position, (text, start, end, index) in enumerate([("we are ready for it.", 71, 91, 2),
+                                                               ("it never ends", 103, 116, 3)]):
+            db.execute('INSERT INTO quotes (article_id, position, text, start, "end", sentence_index, speaker)'
+                       " VALUES ('old', %s, %s, %s, %s, %s, NULL)", (position, text, start, end, index))
+    store = PostgresStore(postgres_url)
+    try:
+        assert [(q.text, q.form, q.closed, q.verb) for q in store.get_article("old").quotes] == [
+            ("we are ready for it.", "direct", True, None), ("it never ends", "direct", False, None)]
     finally:
         store.close()

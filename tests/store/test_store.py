@@ -27,7 +27,9 @@ def make_article(article_id="a1", text=TEXT, digest="h1", published="2025-10-17"
         published=published, authors=["Ann Writer"], source=source, origin="test", content_hash=digest,
         sentences=sentences,
         entities=[Entity("Budapest", "GPE", [Mention(0, 0, 8, "Budapest")])],
-        quotes=[Quote("we are ready for it.", 71, 91, 2, "Viktor Orban")],
+        quotes=[Quote("Budapest will host the summit", 0, 29, 0, "Viktor Orban", form="reported", verb="said"),
+                Quote("The call lasted two hours.", 31, 57, 1, None, closed=False),
+                Quote("we are ready for it.", 71, 91, 2, "Viktor Orban")],
         times=[TimeExpression("two hours", 48, 57, 1, None)],
         embeddings=embeddings, embedding_model="test-model" if vectors else None,
         signature=np.arange(64, dtype=np.uint64) if signature is None else signature,
@@ -221,7 +223,7 @@ def test_writers_racing_on_one_article_leave_exactly_one(store_factory, same_con
     assert sorted(reader.article_ids()) == sorted(f"r{n}" for n in range(15))
     for round_ in range(15):
         article = reader.get_article(f"r{round_}")
-        assert len(article.sentences) == 3 and len(article.entities) == 1 and len(article.quotes) == 1
+        assert len(article.sentences) == 3 and len(article.entities) == 1 and len(article.quotes) == 3
         hits = reader.lexical_search("Budapest", Scope(article_ids=[article.id]), 5)
         assert [h.sentence_index for h in hits] == [0]
 
@@ -239,6 +241,25 @@ def test_near_duplicate_candidates_share_a_band_and_follow_changes(store):
     store.put_article(make_article("a1", digest="h2", signature=base + 20_000))
     assert store.near_duplicate_candidates(base) == []
     assert [i for i, _ in store.near_duplicate_candidates(base + 20_000)] == ["a1"]
+
+
+def test_sqlite_upgrade_marks_stored_quotes_that_ran_to_the_paragraph_end(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a database written before quotes had a form
+        for script in MIGRATIONS[:5]:
+            for statement in statements(script):
+                db.execute(statement)
+        db.execute("PRAGMA user_version = 5")
+        db.execute("INSERT INTO articles (id, authors, origin, content_hash, ingested_at, text)"
+                   " VALUES ('old', '[]', 'test', 'h', 'now', ?)", (TEXT + "\n\nHe said “it never ends",))
+        db.executemany('INSERT INTO quotes (article_id, text, start, "end", sentence_index, speaker)'
+                       " VALUES ('old', ?, ?, ?, ?, ?)",
+                       [("we are ready for it.", 71, 91, 2, "Viktor Orban"),
+                        ("it never ends", 103, 116, 3, None)])
+    store = SQLiteStore(path)
+    assert [(q.text, q.form, q.closed, q.verb) for q in store.get_article("old").quotes] == [
+        ("we are ready for it.", "direct", True, None), ("it never ends", "direct", False, None)]
+    store.close()
 
 
 def test_sqlite_upgrade_cuts_bands_from_stored_signatures(tmp_path):

@@ -169,8 +169,6 @@
       border-radius: 999px;
       font-size: 14px;
       font-weight: 700;
-      letter-spacing: 0.04em;
-      text-transform: uppercase;
       vertical-align: 2px;
     }
     .badge.yes { background: #e3f4e8; color: #1c6b34; }
@@ -215,6 +213,8 @@
       overflow-wrap: anywhere;
     }
     .quote-label { display: block; color: var(--_muted); font-family: inherit; font-size: 12px; }
+    .translation { margin: 4px 0 0; padding-left: 17px; color: var(--_muted); font-size: 15px; overflow-wrap: anywhere; }
+    .translation-label { font-weight: 650; }
     .feedback {
       display: flex;
       flex-wrap: wrap;
@@ -788,6 +788,10 @@
   };
   // A note that begins by saying so itself gets no second "does not say".
   const SAYS_IT_DOES_NOT_SAY = /^the articles? do(?:es)? not say/i;
+  // The label a "closest" note begins with, and the quotation marks around its sentence: the
+  // widget prints the label itself, once.
+  const CLOSEST_LABEL = /^\s*the articles? comes? closest here:\s*/i;
+  const AROUND_QUOTE = /^\s*[\u201c"]([\s\S]*)[\u201d"]\s*$/;
   const capitalised = (words) => words.charAt(0).toUpperCase() + words.slice(1);
   const textOf = (value) => (typeof value === "string" ? value : "");
 
@@ -797,7 +801,7 @@
   function answerNodes(answer, sources, wording) {
     const grade = answer.grade || (answer.answerable ? "answer" : "none");
     if (grade === "closest") {
-      const sentence = textOf(answer.note) || textOf((distinct(answer.citations)[0] || {}).text);
+      const sentence = closestSentence(answer.note) || textOf((distinct(answer.citations)[0] || {}).text);
       const closest = append(el("blockquote", "closest", sentence), sources.markers(answer.citations));
       return [el("p", "lead", wording.closest), closest];
     }
@@ -823,6 +827,13 @@
     return [line];
   }
 
+  // The sentence of a "closest" note, without the label the note starts with.
+  function closestSentence(note) {
+    const sentence = textOf(note).replace(CLOSEST_LABEL, "");
+    const quoted = AROUND_QUOTE.exec(sentence);
+    return (quoted ? quoted[1] : sentence).trim();
+  }
+
   // Answers of several parts: list items and overview bullets, quotes, or the paragraphs of
   // an explanation; each part with its own markers.
   function pointList(kind, points, sources) {
@@ -834,6 +845,8 @@
         append(quote, sources.markers(point.citations));
         const item = el("li");
         item.append(quote);
+        const translation = textOf(point.translation).trim();
+        if (translation) item.append(translationOf(translation));
         list.append(item);
       }
     } else if (kind === "explanation") {
@@ -844,6 +857,14 @@
       for (const point of points) list.append(append(el("li", "", point.text), sources.markers(point.citations)));
     }
     return list;
+  }
+
+  // A quote's translation, beside the quote and never inside it: the quote stays the
+  // speaker's own words.
+  function translationOf(text) {
+    const line = el("p", "translation");
+    line.append(el("span", "translation-label", "Translation:"), " ", text);
+    return line;
   }
 
   function append(node, child) {

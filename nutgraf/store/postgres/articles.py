@@ -87,9 +87,10 @@ class PostgresArticles(Database):
                  for n, e in enumerate(a.entities)],
             )
             cursor.executemany(
-                'INSERT INTO quotes (article_id, position, text, start, "end", sentence_index, speaker)'
-                " VALUES (%s,%s,%s,%s,%s,%s,%s)",
-                [(a.id, n, q.text, q.start, q.end, q.sentence_index, q.speaker) for n, q in enumerate(a.quotes)],
+                'INSERT INTO quotes (article_id, position, text, start, "end", sentence_index, speaker, form,'
+                " closed, verb) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                [(a.id, n, q.text, q.start, q.end, q.sentence_index, q.speaker, q.form, q.closed, q.verb)
+                 for n, q in enumerate(a.quotes)],
             )
             cursor.executemany(
                 'INSERT INTO times (article_id, position, text, start, "end", sentence_index, resolved)'

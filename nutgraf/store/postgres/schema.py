@@ -111,4 +111,12 @@ MIGRATIONS = [
     SELECT n, substring(a.signature FROM n * 32 + 1 FOR 32), a.id
     FROM articles a, generate_series(0, 15) AS n WHERE length(a.signature) = 512;
     """,
+    # 5: a quote's form (direct, or a reported statement with its verb) and whether its
+    # quotation mark closes; a stored quote that ran to its paragraph's end is not closed
+    """
+    ALTER TABLE quotes ADD COLUMN form text NOT NULL DEFAULT 'direct',
+        ADD COLUMN closed boolean NOT NULL DEFAULT true, ADD COLUMN verb text;
+    UPDATE quotes q SET closed = false FROM articles a
+    WHERE a.id = q.article_id AND substr(a.text, q."end" + 1, 1) NOT IN ('”', '"');
+    """,
 ]

@@ -75,8 +75,10 @@ class SQLiteArticles(Database):
         db.executemany("INSERT INTO entities (article_id, name, label, mentions) VALUES (?,?,?,?)",
                        [(a.id, e.name, e.label, mentions_json(e)) for e in a.entities])
         db.executemany(
-            'INSERT INTO quotes (article_id, text, start, "end", sentence_index, speaker) VALUES (?,?,?,?,?,?)',
-            [(a.id, q.text, q.start, q.end, q.sentence_index, q.speaker) for q in a.quotes],
+            'INSERT INTO quotes (article_id, text, start, "end", sentence_index, speaker, form, closed, verb)'
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(a.id, q.text, q.start, q.end, q.sentence_index, q.speaker, q.form, q.closed, q.verb)
+             for q in a.quotes],
         )
         db.executemany(
             'INSERT INTO times (article_id, text, start, "end", sentence_index, resolved) VALUES (?,?,?,?,?,?)',

@@ -136,6 +136,15 @@ MIGRATIONS = [
     END;
     INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));
     """,
+    # 6: a quote's form (direct, or a reported statement with its verb) and whether its
+    # quotation mark closes; a stored quote that ran to its paragraph's end is not closed
+    """
+    ALTER TABLE quotes ADD COLUMN form TEXT NOT NULL DEFAULT 'direct';
+    ALTER TABLE quotes ADD COLUMN closed INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE quotes ADD COLUMN verb TEXT;
+    UPDATE quotes SET closed = 0
+    WHERE substr((SELECT text FROM articles WHERE id = quotes.article_id), "end" + 1, 1) NOT IN ('”', '"');
+    """,
 ]
 
 

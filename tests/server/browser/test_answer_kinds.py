@@ -19,6 +19,7 @@ def test_a_yes_no_answer_shows_its_verdict_before_the_answer(page, site, publish
     line = widget.locator(".result .answer-text")
     expect(line).to_have_text(f"{badge} Organisers said the race raised money for the valley hospital [1]")
     expect(line.locator(".badge")).to_have_text(badge)
+    assert line.locator(".badge").evaluate("node => node.innerText") == badge  # as rendered, in sentence case
     assert line.locator(".badge").evaluate("node => node === node.parentNode.firstChild")
     show_answer(page, answer_of("yes-no", [cited], verdict=verdict, answer=badge))  # the verdict alone
     expect(line).to_have_text(f"{badge} [1]")
@@ -51,6 +52,23 @@ def test_a_quote_answer_shows_the_quote_and_its_speaker(page, site, publisher, s
     expect(widget.locator(".result blockquote.point-quote")).to_have_text(f"{text} [1]")
 
 
+def test_a_quotes_translation_is_shown_beside_the_quote_labelled_and_as_text(page, site, publisher, sentences):
+    course, runners = sentence(sentences, MARATHON, "The course was"), sentence(sentences, MARATHON, "A record")
+    said = "\u201cThe new route is flatter, and the times show it,\u201d said race director Paul Ekwueme"
+    hostile = '<img src=x onerror="window.pwned=1">'
+    points = [{"text": said, "citations": [course], "translation": f"La nueva ruta es más llana {hostile}"},
+              {"text": "\u201cA record field,\u201d he said", "citations": [runners], "translation": None}]
+    widget = open_publisher_page(page, site, publisher)
+    show_answer(page, answer_of("quote", [course, runners], answer=said, points=points))
+    items = widget.locator(".result ul.points > li")
+    expect(items.nth(0).locator("blockquote.point-quote")).to_have_text(f"{said} [1]")  # the words as said
+    expect(items.nth(0).locator(".translation")).to_have_text(f"Translation: La nueva ruta es más llana {hostile}")
+    assert items.nth(0).locator("blockquote .translation").count() == 0
+    assert items.nth(0).locator(".translation").evaluate("node => node.previousElementSibling.tagName") == "BLOCKQUOTE"
+    expect(items.nth(1).locator(".translation")).to_have_count(0)
+    assert widget.locator("img").count() == 0 and page.evaluate("window.pwned") is None
+
+
 def test_an_explanation_in_two_sentences_shows_two_cited_paragraphs(page, site, publisher, sentences):
     course = sentence(sentences, MARATHON, "The course was")
     runners = sentence(sentences, MARATHON, "A record")
@@ -74,6 +92,19 @@ def test_the_closest_grade_shows_the_sentence_that_comes_closest(page, site, pub
         "Organizers said the race had raised money for the valley hospital.")
 
 
+def test_the_closest_label_is_shown_once_before_the_sentence_of_the_note(page, site, publisher, sentences):
+    cited = sentence(sentences, MARATHON, "Organisers said")
+    widget = open_publisher_page(page, site, publisher)
+    note = f"The article comes closest here: \u201c{cited['text']}\u201d"  # as the server writes it
+    show_answer(page, answer_of("phrase", [cited], grade="closest", answerable=False, note=note))
+    answer = widget.locator(".result .answer")
+    assert answer.evaluate("node => node.innerText").count("comes closest here") == 1
+    expect(answer.locator(".lead")).to_have_text("The article comes closest here:")
+    expect(answer.locator("blockquote.closest")).to_have_text(f"{cited['text']} [1]")
+    show_answer(page, answer_of("phrase", [cited], grade="closest", answerable=False, note=None))
+    expect(answer.locator("blockquote.closest")).to_have_text(f"{cited['text']} [1]")  # from the citation
+
+
 def test_the_none_grade_says_plainly_the_article_does_not_say(page, site, publisher, sentences):
     cited = sentence(sentences, MARATHON, "The course was")
     widget = open_publisher_page(page, site, publisher)
@@ -93,8 +124,10 @@ def test_a_widget_for_the_whole_archive_speaks_of_the_articles(page, site, publi
     cited = sentence(sentences, MARATHON, "Organisers said")
     widget = open_publisher_page(page, site, publisher, article=False)
     answer = widget.locator(".result .answer")
-    show_answer(page, answer_of("phrase", [cited], grade="closest", answerable=False, note=cited["text"]))
+    note = f"The articles come closest here: \u201c{cited['text']}\u201d"
+    show_answer(page, answer_of("phrase", [cited], grade="closest", answerable=False, note=note))
     expect(answer.locator(".lead")).to_have_text("The articles come closest here:")
+    expect(answer.locator("blockquote.closest")).to_have_text(f"{cited['text']} [1]")
     show_answer(page, answer_of("phrase", [], grade="none", answerable=False))
     expect(answer).to_have_text("The articles do not say.")
     note = "The article does not say who timed the race."
