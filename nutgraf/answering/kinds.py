@@ -34,7 +34,8 @@ YES_NO_FORMS = re.compile(
 ALTERNATIVE = re.compile(r"\bor\b(?!\s+not\b)[^?]*\?*\s*$", re.IGNORECASE)  # "Is it A or B?" wants A or B
 QUOTE_FORMS = re.compile(
     r"^(?:and\s+)?what\s+(?:else\s+)?(?:did|does|has|had|have|do)\s+(?P<who>.+?)\s+"
-    r"(?:say|said|tell|told|write|wrote|claim|state|warn|argue|add|think|hope)\b(?P<rest>.*)$"
+    r"(?:say|said|tell|told|write|wrote|claim|state|warn|argue|add|think|hope|emphasi[sz]e|stress|insist|"
+    r"suggest|promise|announce|propose|demand|believe|predict|recall|admit|deny|note|explain|ask)\b(?P<rest>.*)$"
     r"|^(?:and\s+)?how\s+(?:did|does|has)\s+(?P<who2>.+?)\s+(?:react|respond|reply|answer)\b(?P<rest2>.*)$"
     r"|^(?:and\s+)?what\s+(?:was|is)\s+(?P<who3>.+?)(?:'s|’s)\s+(?:reaction|response|reply|view|position|message)\b(?P<rest3>.*)$",
     re.IGNORECASE,

@@ -199,7 +199,31 @@ def _apposition_before(sentence: Sentence, name_start: int) -> Span | None:
 
 
 def quotes_of(article: Article, speaker: Entity) -> list[Quote]:
+    """The speaker's own words, word for word."""
     return [quote for quote in article.quotes if quote.verbatim and quote.speaker == speaker.name]
+
+
+def statements_of(article: Article, speaker: Entity) -> list[Quote]:
+    """What the story reports the speaker said ("the Kremlin warned that ..."), where it does not
+    quote the same words."""
+    direct = [q for q in article.quotes if q.verbatim]
+    return [q for q in article.quotes if q.form == "reported" and q.speaker == speaker.name
+            and not any(d.start < q.end and q.start < d.end for d in direct)]
+
+
+def reported_span(article: Article, statement: Quote, speaker: Entity) -> Span:
+    """A reported statement as the words of its sentence that say who said it and what: from the
+    speaker's name ("the Kremlin warned that ...") or, when a pronoun or a title stands for it,
+    from the start of the sentence."""
+    sentence = article.sentences[statement.sentence_index]
+    local_end = statement.end - sentence.start
+    named = [m for m in speaker.mentions if m.sentence_index == sentence.index and m.end <= statement.start]
+    if not named:
+        return Span(sentence, 0, local_end)
+    start = named[-1].start - sentence.start
+    if sentence.text[:start].lower().endswith("the "):
+        start -= len("the ")
+    return Span(sentence, start, local_end)
 
 
 def quote_sentences(article: Article, quote: Quote) -> list[Sentence]:

@@ -11,7 +11,8 @@ from ..kinds import Asked
 from ..overview import bullet_text, key_points
 from ..request import Request
 from ..spans import term_coverage
-from ..structures import bullet_items, description, list_intro, quote_sentences, quotes_of, readable, when_phrase
+from ..structures import (bullet_items, description, list_intro, quote_sentences, quotes_of, readable, reported_span,
+                          statements_of, when_phrase)
 from .draft import Draft, Point, Source
 
 QUOTES_SHOWN = 2
@@ -74,24 +75,40 @@ def quote_context(article: Article, quote: Quote) -> str:
 
 
 def quoted(article: Article, asked: Asked, evidence: EvidenceSet) -> Draft | None:
-    """The speaker's own words; about the asked topic first when the question names one."""
-    quotes = quotes_of(article, asked.subject)
-    if asked.topic:
-        # The speaker's words on the topic; else words said right where the topic is named.
-        quotes = [q for q in quotes if term_coverage(asked.topic, q.text) > 0] or \
-            [q for q in quotes if term_coverage(asked.topic, quote_context(article, q)) > 0]
-    if not quotes:
-        return None
-    shown = quotes[:1] if asked.topic else quotes[:QUOTES_SHOWN]
-    points = []
-    for quote in shown:
-        items = [i for s in quote_sentences(article, quote) if (i := evidence.find(article.id, s.index))]
-        if items:
-            words = quote.text.strip().rstrip(",")
-            points.append(Point(f"“{words}”", items, claim=words))
+    """The speaker's own words, else what the story reports they said; about the asked topic
+    first when the question names one."""
+    quotes = _on_topic(article, quotes_of(article, asked.subject), asked.topic)
+    if quotes:
+        points = [_quote_point(article, quote, evidence) for quote in quotes[:1 if asked.topic else QUOTES_SHOWN]]
+    else:
+        statements = _on_topic(article, statements_of(article, asked.subject), asked.topic)
+        points = [_statement_point(article, statement, asked.subject, evidence)
+                  for statement in statements[:1 if asked.topic else QUOTES_SHOWN]]
+    points = [point for point in points if point is not None]
     if not points:
         return None
     return Draft(Kind.QUOTE, points, chosen=points[0].items[0], source=Source.ARTICLE)
+
+
+def _on_topic(article: Article, quotes: list[Quote], topic: str) -> list[Quote]:
+    """The quotes on the topic; else the ones said right where the topic is named."""
+    if not topic:
+        return quotes
+    return [q for q in quotes if term_coverage(topic, q.text) > 0] or \
+        [q for q in quotes if term_coverage(topic, quote_context(article, q)) > 0]
+
+
+def _quote_point(article: Article, quote: Quote, evidence: EvidenceSet) -> Point | None:
+    items = [i for s in quote_sentences(article, quote) if (i := evidence.find(article.id, s.index))]
+    words = quote.text.strip().rstrip(",")
+    return Point(f"“{words}”", items, claim=words) if items else None
+
+
+def _statement_point(article: Article, statement: Quote, speaker, evidence: EvidenceSet) -> Point | None:
+    """"The Kremlin warned that any U.S. decision ... would be seen as a provocation": who said
+    what in the sentence's own words, not in quotation marks, since they are not theirs."""
+    item = evidence.find(article.id, statement.sentence_index)
+    return Point(readable(reported_span(article, statement, speaker)), [item]) if item else None
 
 
 def bullets_of(article: Article, item: Evidence, evidence: EvidenceSet) -> list[Point]:
