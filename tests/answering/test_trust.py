@@ -157,3 +157,12 @@ def test_an_answer_is_of_the_type_its_question_asks_for(question, answer, right)
 def test_a_plain_request_for_the_main_points_is_an_overview(sample, question):
     answer = ask(sample, question)
     assert answer.kind == Kind.OVERVIEW and len(answer.points) == 3
+
+
+def test_a_reaction_is_answered_from_what_the_story_reports_was_said(sample):
+    answer = ask(sample, "How did the Kremlin react to the idea of sending Tomahawks?")
+    assert (answer.kind, answer.grade) == (Kind.QUOTE, Grade.ANSWER)
+    assert answer.answer == ("The Kremlin warned that any U.S. decision to send Tomahawk missiles to Ukraine "
+                             "would be seen as a provocation")
+    assert "“" not in answer.answer  # reported, not quoted: these are not the Kremlin's own words
+    assert answer.answer in answer.citations[0].text
