@@ -78,7 +78,9 @@ class LlamaCppModel:
         self._vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
         self._n_vocab = self._llama.n_vocab()
         self._format = _chat_formatter(self._llama)
-        self._seqs = Sequences(self._llama.model, n_ctx, n_batch, self.threads, self.parallel + 1, kv_type)
+        # The live sequence, one per prompt read side by side, and one for prompts read aside.
+        self._seqs = Sequences(self._llama.model, n_ctx, n_batch, self.threads, self.parallel + 2, kv_type)
+        self._aside = self.parallel + 1
         self.states = states if states is not None else StateStore(None)
         digest = sha256 or known_sha256(path)  # remembered beside the file, hashed once
         self.identity = f"{digest}:{kv_type}:llama-cpp-python-{llama_cpp.__version__}"
@@ -116,6 +118,7 @@ class LlamaCppModel:
         nothing (benchmarks compare the two)."""
         with self._lock:
             self._seqs.keep(LIVE, 0)
+            self._seqs.keep(self._aside, 0)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -140,13 +143,14 @@ class LlamaCppModel:
         tokens, shared = self._prompt(messages, prefix)
         budget = self._budget(len(tokens), max_tokens)
         run = Run(prompt_tokens=len(tokens))
-        run.cached_prompt_tokens = self._read(tokens, shared)
+        seq = self._home(tokens, shared)
+        run.cached_prompt_tokens = self._read(seq, tokens, shared)
         run.prompt_seconds = time.perf_counter() - started
         sampler = self._grammar_sampler(grammar) if grammar else None
         reply = Reply(stop, top_logprobs)
         for step in range(budget):
             if step:
-                self._seqs.decode({LIVE: [reply.last]})
+                self._seqs.decode({seq: [reply.last]})
             if not reply.add(*self._next(0, sampler), self):
                 break
             if visible := reply.visible():
@@ -175,13 +179,22 @@ class LlamaCppModel:
     def _budget(self, prompt_length: int, max_tokens: int) -> int:
         return min(max_tokens, self.context_length - prompt_length)
 
-    def _read(self, tokens: list[int], shared: int) -> int:
-        """Make the live sequence hold ``tokens`` with logits for the last; how many were
-        not read again (reused from the live sequence or a saved state)."""
-        held, spared = self._restore_prefix(LIVE, tokens, shared)
+    def _home(self, tokens: list[int], shared: int) -> int:
+        """The sequence a prompt is read on: the live one, unless the live one holds a long
+        prefix (an article) that this prompt does not share and this prompt has none of its
+        own to keep (a sentence read on its own between two questions about the article):
+        that prompt is read aside, so the article stays read for the next question."""
+        held = self._seqs.tokens[LIVE]
+        unshared = shared < MIN_SAVED_TOKENS and common_prefix(held, tokens) < MIN_SAVED_TOKENS
+        return self._aside if unshared and len(held) >= MIN_SAVED_TOKENS else LIVE
+
+    def _read(self, seq: int, tokens: list[int], shared: int) -> int:
+        """Make ``seq`` hold ``tokens`` with logits for the last; how many were not read again
+        (reused from what it held or from a saved state)."""
+        held, spared = self._restore_prefix(seq, tokens, shared)
         held = min(held, len(tokens) - 1)  # the last token is read, so its logits are this prompt's
-        self._seqs.keep(LIVE, held)
-        self._seqs.feed(LIVE, tokens[held:])
+        self._seqs.keep(seq, held)
+        self._seqs.feed(seq, tokens[held:])
         return min(spared, held)
 
     def _restore_prefix(self, seq: int, tokens: list[int], shared: int) -> tuple[int, int]:

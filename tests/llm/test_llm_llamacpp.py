@@ -99,6 +99,19 @@ def test_a_shared_article_prefix_is_not_read_twice(
     assert second.cached_prompt_tokens > smollm2.count_tokens(bridge_article)
 
 
+@pytest.mark.slow
+def test_a_prompt_read_aside_leaves_the_article_read(smollm2_path: Path, ask, bridge_article: str) -> None:
+    model = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1)  # no saved states: nothing to restore
+    bridge = article_prefix(bridge_article)
+    first = model.complete(ask(bridge_article, "Who cut the ribbon?"), max_tokens=8, prefix=bridge)
+    aside = model.complete(HELLO, max_tokens=8)  # a sentence read on its own, say
+    again = model.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=8, prefix=bridge)
+    assert first.cached_prompt_tokens == 0 and aside.cached_prompt_tokens == 0
+    assert again.cached_prompt_tokens > model.count_tokens(bridge_article)
+    assert model.complete(HELLO, max_tokens=8).text == aside.text  # and the aside prompt stays read too
+    model.close()
+
+
 def article_prefix(article: str) -> str:
     return f"Article:\n{article}"  # how the ``ask`` fixture's prompts start
 
