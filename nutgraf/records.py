@@ -286,6 +286,9 @@ class Answer:
     # The question that was answered: a follow-up made to stand on its own, or a translation.
     resolved_question: str | None = None
     language: str = "en"  # ISO 639-1 code of the language the reader asked in, and was answered in
+    # What rated the answer's confidence: a calibration (phrase, sentence, verdict, extractive),
+    # or "structure" for words read off the article's own structures.
+    judge: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

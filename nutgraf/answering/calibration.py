@@ -5,9 +5,11 @@ A single prompt cannot make a small model both answer when it should and abstain
 should; a logistic model over scores can. Its weights are fitted on the tune splits only
 (``nutgraf eval calibrate``) and shipped in ``calibration.json``, together with a risk curve:
 for each candidate threshold, an upper bound on the share of wrong answers among the tune
-answers it would show. The threshold for a risk is the lowest one from which every higher
-threshold also keeps that bound within the risk, so a setting never shows an answer that a
-stricter threshold would have had to withhold to stay within it.
+answers it would show, and how many those are. The threshold for a risk is the lowest one
+from which every higher threshold also keeps that bound within the risk, so a setting never
+shows an answer that a stricter threshold would have had to withhold to stay within it.
+Thresholds that would show too few tune answers to tell anything (``MIN_SUPPORT``) are
+neither taken nor allowed to stop the search.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ NEVER = 1.01
 # One-sided 90% bound on a share seen in a sample (Wilson's score interval): the tune rows are
 # a sample, and the held-out questions readers ask are not those rows.
 BOUND_Z = 1.2816
+# Fewer shown tune answers than this say nothing about a threshold: with 0 wrong of 10, the
+# bound is still 14%.
+MIN_SUPPORT = 30
 
 
 @dataclass
@@ -32,11 +37,13 @@ class Calibration:
     features: list[str]
     weights: list[float]
     bias: float
-    # (threshold, upper bound on the error among tune answers at or above it), highest first.
-    risk_curve: list[tuple[float, float]] = field(default_factory=list)
+    # (threshold, upper bound on the error among tune answers at or above it, how many those
+    # are), highest threshold first.
+    risk_curve: list[tuple[float, float, int]] = field(default_factory=list)
     # The same for the sentence offered as where the article comes closest: the bound on how
     # often such a sentence does not hold the answer.
-    closest_curve: list[tuple[float, float]] = field(default_factory=list)
+    closest_curve: list[tuple[float, float, int]] = field(default_factory=list)
+    name: str = ""  # the mode it was loaded for (see MODES)
 
     def confidence(self, values: dict[str, float]) -> float:
         z = self.bias + sum(w * values[name] for name, w in zip(self.features, self.weights))
@@ -55,9 +62,11 @@ class Calibration:
                 "closest_curve": [list(row) for row in self.closest_curve]}
 
 
-def _lowest_within(curve: list[tuple[float, float]], risk: float) -> float:
+def _lowest_within(curve: list[tuple[float, float, int]], risk: float) -> float:
     lowest = NEVER
-    for threshold, bound in curve:  # from the highest threshold down
+    for threshold, bound, shown in curve:  # from the highest threshold down
+        if shown < MIN_SUPPORT:
+            continue
         if bound > risk:
             break
         lowest = threshold
@@ -80,7 +89,7 @@ def load(mode: str) -> Calibration:
     entry = data[mode]
     return Calibration(entry["features"], entry["weights"], entry["bias"],
                        [tuple(row) for row in entry.get("risk_curve", [])],
-                       [tuple(row) for row in entry.get("closest_curve", [])])
+                       [tuple(row) for row in entry.get("closest_curve", [])], name=mode)
 
 
 def upper_bound(wrong: int, shown: int) -> float:
@@ -93,15 +102,16 @@ def upper_bound(wrong: int, shown: int) -> float:
     return min(1.0, (centre + spread) / (1 + z2 / shown))
 
 
-def risk_curve(confidences: list[float], right: list[float], step: float = 0.01) -> list[tuple[float, float]]:
-    """For thresholds from 0.99 down to 0.01: the bound on the error among the rows at or above."""
+def risk_curve(confidences: list[float], right: list[float], step: float = 0.01) -> list[tuple[float, float, int]]:
+    """For thresholds from 0.99 down to 0.01: the bound on the error among the rows at or above,
+    and how many they are."""
     pairs = sorted(zip(confidences, right), reverse=True)
     curve = []
     for hundredth in range(99, 0, -1):
         threshold = round(hundredth * step, 2)
         shown = [ok for confidence, ok in pairs if confidence >= threshold]
         wrong = sum(1 for ok in shown if not ok)
-        curve.append((threshold, round(upper_bound(wrong, len(shown)), 4)))
+        curve.append((threshold, round(upper_bound(wrong, len(shown)), 4), len(shown)))
     return curve
 
 

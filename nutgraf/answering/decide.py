@@ -19,6 +19,7 @@ on the sample article (``STRUCTURE_CONFIDENCE``) and are shown when it reaches 1
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -37,6 +38,7 @@ PHRASE_KINDS = {Kind.PHRASE, Kind.WHEN, Kind.WHO_IS}
 # the story gives a person) are exact matches, not guesses. Their probability is the share of
 # them found right on the sample article's question list and panel (BENCHMARKS.md).
 STRUCTURE_CONFIDENCE = 0.95
+STRUCTURE = "structure"  # the judge named for answers read off the article's structures
 DEFAULT_RISK = 0.05
 DEFAULT_CLOSEST_RISK = 0.3
 
@@ -114,14 +116,15 @@ class Decider:
         values = self.signals(request, draft, evidence, embedder)
         judge = self.judge(draft)
         confidence = self.confidence(draft, values)
+        judged_by = judge.name if judge is not None else STRUCTURE
         if self._complete(request, draft) and confidence >= self.threshold(judge):
-            return self._answer(question, draft, confidence, mode)
+            return replace(self._answer(question, draft, confidence, mode), judge=judged_by)
         # A yes-or-no question its sentence does not decide is one the article does not say.
         item, where = (None, 0.0) if draft.kind == Kind.YES_NO else \
             self._likeliest_sentence(request, draft, evidence, embedder, values)
         if item is not None:
             return self._closest(question, draft.kind, item, evidence, where, mode)
-        return self._none(request, draft.kind, evidence, confidence, mode)
+        return replace(self._none(request, draft.kind, evidence, confidence, mode), judge=judged_by)
 
     @staticmethod
     def _complete(request: Request, draft: Draft) -> bool:

@@ -62,9 +62,9 @@ SETS = ("squad2", "newsqa", "rgb", "boolq")
 # judge rates (a test holds them to that).
 FEATURES = {
     "phrase": ["answer_logodds", "choice_logodds", "phrase_logprob", "alignment", "term_coverage", "name_coverage",
-               "answer_echo", "retrieval_rr", "dense_similarity", "span_fraction", "sentence_answers"],
+               "answer_echo", "retrieval_rr", "dense_similarity", "span_fraction", "sentence_answers", "answer_confirmed"],
     "sentence": ["answer_logodds", "term_coverage", "name_coverage", "number_coverage", "retrieval_rr",
-                 "dense_similarity", "sentence_answers"],
+                 "dense_similarity", "sentence_answers", "answer_confirmed"],
     "evidence": ["term_coverage", "name_coverage", "number_coverage", "retrieval_rr", "dense_similarity"],
     "verdict": ["verdict_logodds", "verdict_margin", "verdict_agreement", "sentence_yes", "sentence_no",
                 "sentence_unknown", "term_coverage", "name_coverage", "dense_similarity"],
@@ -251,7 +251,8 @@ def fit_judge(name: str, rated: Rated) -> tuple[Calibration, dict[str, Any]]:
     weights, bias = calibration.fit(values, labels, features, l2=l2)
     held_out = out_of_fold(values, labels, features, l2)
     shown = [(c, labels[i]) for i, c in enumerate(held_out) if rated.shown(rows[i])]
-    judge = Calibration(features, weights, bias, calibration.risk_curve([c for c, _ in shown], [y for _, y in shown]))
+    judge = Calibration(features, weights, bias, calibration.risk_curve([c for c, _ in shown], [y for _, y in shown]),
+                        name=name)
     if rated.offered is not None:
         offered = [(c, rated.closest_label(rows[i])) for i, c in enumerate(held_out) if rated.offered(rows[i])]
         judge.closest_curve = calibration.risk_curve([c for c, _ in offered], [y for _, y in offered])

@@ -182,6 +182,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     if overall["closest"]:
         lines.append(f"  \"comes closest here\" {overall['closest']} times; its sentence holds the answer "
                      f"{_percent(overall['closest_holds_answer'])}")
+    lines.append("  at each risk: " + "; ".join(
+        f"{risk}: coverage {_percent(row['coverage'])}, error {_percent(row['error_among_shown'])}"
+        for risk, row in summary["by_risk"].items()))
     for kind, group in summary["trust"]["by_answer_kind"].items():
         lines.append(f"    {kind}: {group['shown']} shown, error {_percent(group['error_among_shown'])}, "
                      f"coverage {_percent(group['coverage'])}")

@@ -141,7 +141,7 @@ def predict(item: EvalItem, answer_fn: AnswerFn, article: ArticleLookup | None =
         record.update(
             answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence,
             citations=[c.to_dict() for c in answer.citations], note=answer.note,
-            mode=answer.mode, timings_ms=answer.timings_ms, kind=answer.kind, grade=answer.grade,
+            mode=answer.mode, timings_ms=answer.timings_ms, kind=answer.kind, grade=answer.grade, judge=answer.judge,
             abstained=not (answer.answerable and answer.answer),
         )
         if answer.grade == "closest" and item.answerable and item.scoring in ("squad", "rgb"):
@@ -220,7 +220,34 @@ def summarize(items: list[EvalItem], records: list[dict[str, Any]]) -> dict[str,
         "reliability": table,
         "expected_calibration_error": metrics.expected_calibration_error(table),
         "trust": trust.figures(pairs),
+        "by_risk": by_risk(pairs),
     }
+
+
+RISKS = (0.02, 0.05, 0.1, 0.2, 0.3)
+
+
+def by_risk(pairs: list[tuple[EvalItem, dict]], risks: Iterable[float] = RISKS) -> dict[str, dict]:
+    """What each risk setting would have shown of these answers: the answers the decide stage
+    would still give at that risk's thresholds, scored again. Exact for every risk at or below
+    the run's own (lower risk, higher thresholds); for higher risks only a run with
+    ``--min-confidence 0``, which shows every complete draft, has the answers to regrade."""
+    from ..answering.calibration import load
+    from ..answering.decide import STRUCTURE
+
+    judges = {name: load(name) for name in {r.get("judge") for _, r in pairs} if name and name != STRUCTURE}
+    table = {}
+    for risk in risks:
+        regraded = []
+        for item, record in pairs:
+            judge = record.get("judge")
+            threshold = 1 - risk if judge == STRUCTURE else judges[judge].threshold_for(risk) if judge else 2.0
+            kept = not record["abstained"] and record["confidence"] is not None and record["confidence"] >= threshold
+            answer = record["answer"] if kept else None
+            regraded.append((item, {**record, "abstained": not kept, **score(item, answer),
+                                    "right": trust.answer_is_right(item, answer)}))
+        table[f"{risk:g}"] = {"metrics": headline(regraded), **trust.figures(regraded)["overall"]}
+    return table
 
 
 def headline(pairs: list[tuple[EvalItem, dict]]) -> dict[str, float | None]:

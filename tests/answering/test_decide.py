@@ -20,8 +20,8 @@ def staged(archive):
 def judge(features: list[str], weights: list[float], bias: float, answer_at: float,
           closest_at: float | None = None) -> Calibration:
     """A calibration whose curves keep any risk from ``answer_at`` (and ``closest_at``) up."""
-    return Calibration(features, weights, bias, [(answer_at, 0.0)],
-                       [(closest_at, 0.0)] if closest_at is not None else [])
+    return Calibration(features, weights, bias, [(answer_at, 0.0, 1000)],
+                       [(closest_at, 0.0, 1000)] if closest_at is not None else [])
 
 
 def decider(answer_at: float, closest_at: float | None) -> Decider:
@@ -54,18 +54,19 @@ def test_a_yes_no_draft_without_a_verdict_is_never_an_answer(staged):
 
 
 def test_the_risk_picks_the_lowest_threshold_every_stricter_one_also_keeps():
-    curve = [(0.9, 0.01), (0.8, 0.03), (0.7, 0.08), (0.6, 0.04), (0.5, 0.2)]
+    curve = [(0.95, 0.3, 5), (0.9, 0.01, 40), (0.8, 0.03, 60), (0.7, 0.08, 80), (0.6, 0.04, 100), (0.5, 0.2, 150)]
     calibration = Calibration(["term_coverage"], [1.0], 0.0, curve)
     assert calibration.threshold_for(0.05) == 0.8  # 0.6 keeps 5% too, but only past 0.7, which does not
     assert calibration.threshold_for(0.1) == 0.6
-    assert calibration.threshold_for(0.005) == NEVER
+    assert calibration.threshold_for(0.005) == NEVER  # and 0.95 is too thinly supported to stop it
 
 
 def test_the_bound_on_wrong_answers_is_above_the_share_seen_and_shrinks_with_more_rows():
     assert upper_bound(0, 10) > 0.1 > upper_bound(0, 100) > 0
     assert upper_bound(5, 100) > 0.05
-    curve = dict(risk_curve([0.95] * 60 + [0.55] * 40, [1.0] * 60 + [0.0] * 40))
-    assert curve[0.9] < 0.05 < curve[0.5]
+    curve = {threshold: (bound, shown) for threshold, bound, shown in
+             risk_curve([0.95] * 60 + [0.55] * 40, [1.0] * 60 + [0.0] * 40)}
+    assert curve[0.9][0] < 0.05 < curve[0.5][0] and (curve[0.9][1], curve[0.5][1]) == (60, 100)
 
 
 def test_a_yes_no_answer_is_rated_by_one_calibration_against_its_own_threshold():

@@ -186,3 +186,14 @@ def test_rgb_headline_figures(tmp_path):
 def test_cache_db_is_in_the_user_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert runner.cache_db("squad2-report") == tmp_path / "nutgraf" / "eval" / "squad2-report.db"
+
+
+def test_each_risk_regrades_the_answers_its_thresholds_would_still_show():
+    from nutgraf.eval.runner import by_risk
+
+    items = [EvalItem("a", "Who?", [], ["Kowalski"], True, "squad"), EvalItem("b", "Who else?", [], [], False, "squad")]
+    records = [{"abstained": False, "answer": "Kowalski", "confidence": 0.95, "judge": "structure", "grade": "answer"},
+               {"abstained": False, "answer": "Osei", "confidence": 0.95, "judge": "structure", "grade": "answer"}]
+    table = by_risk(list(zip(items, records)), risks=(0.01, 0.05))
+    assert table["0.01"]["shown"] == 0 and table["0.01"]["metrics"]["no_ans_accuracy"] == 1.0
+    assert table["0.05"]["shown"] == 2 and table["0.05"]["error_among_shown"] == 0.5
