@@ -39,18 +39,19 @@ def search(settings, query, article_ids, source, since, until, recent, limit, as
               help="Continue a conversation: follow-ups are read against its earlier turns.")
 @click.option("--stream/--no-stream", default=True, show_default=True,
               help="Print the answer as it is produced (text output only).")
+@click.option("--risk", type=click.FloatRange(0, 1, min_open=True, max_open=True), help=help_text("risk"))
 @click.option("--min-confidence", type=click.FloatRange(0, 1), help=help_text("min_confidence"))
 @model_option
 @json_option
 @click.pass_obj
 @reports_errors
-def ask(settings, question, article_ids, conversation_id, stream, min_confidence, model, as_json):
+def ask(settings, question, article_ids, conversation_id, stream, risk, min_confidence, model, as_json):
     """Answer QUESTION from the articles, citing the sentences it rests on.
 
     When the articles do not answer, says so (answerable: false) and quotes what they
     do say instead. The conversation id printed at the end continues the conversation.
     """
-    nutgraf = open_nutgraf(settings, model=model, min_confidence=min_confidence)
+    nutgraf = open_nutgraf(settings.with_values(risk=risk), model=model, min_confidence=min_confidence)
     ids = list(article_ids) or None
     if as_json or not stream:
         answer = nutgraf.ask(question, article_ids=ids, conversation_id=conversation_id)

@@ -16,6 +16,7 @@ from .common import model_option, reports_errors
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; each loads its own copy of the models.")
 @model_option
+@click.option("--risk", type=click.FloatRange(0, 1, min_open=True, max_open=True), help=help_text("risk"))
 @click.option("--min-confidence", type=click.FloatRange(0, 1), help=help_text("min_confidence"))
 @click.option("--admin-key", "admin_keys", multiple=True, metavar="KEY", help=help_text(
     "admin_keys", "A key that allows ingest and reading feedback over HTTP (repeatable; prefer the "
@@ -28,7 +29,7 @@ from .common import model_option, reports_errors
 @click.option("--rate-burst", type=click.IntRange(min=1), metavar="N", help=help_text("rate_burst"))
 @click.pass_obj
 @reports_errors
-def serve(settings, host, port, workers, model, min_confidence, admin_keys, cors_origins, max_body, rate_limit,
+def serve(settings, host, port, workers, model, risk, min_confidence, admin_keys, cors_origins, max_body, rate_limit,
           rate_burst):
     """Serve the HTTP API, the embeddable widget and a demo site.
 
@@ -40,7 +41,7 @@ def serve(settings, host, port, workers, model, min_confidence, admin_keys, cors
     import uvicorn
 
     settings = settings.with_values(
-        model=model, min_confidence=min_confidence, admin_keys=admin_keys or None,
+        model=model, risk=risk, min_confidence=min_confidence, admin_keys=admin_keys or None,
         cors_origins=cors_origins or None, max_body_bytes=max_body, rate_limit=rate_limit,
         rate_burst=rate_burst)
     shown = f"[{host}]" if ":" in host else host
