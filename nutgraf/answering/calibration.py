@@ -4,12 +4,12 @@ the thresholds the publisher's risk sets on it.
 A single prompt cannot make a small model both answer when it should and abstain when it
 should; a logistic model over scores can. Its weights are fitted on the tune splits only
 (``nutgraf eval calibrate``) and shipped in ``calibration.json``, together with a risk curve:
-for each candidate threshold, an upper bound on the share of wrong answers among the tune
-answers it would show, and how many those are. The threshold for a risk is the lowest one
-from which every higher threshold also keeps that bound within the risk, so a setting never
-shows an answer that a stricter threshold would have had to withhold to stay within it.
-Thresholds that would show too few tune answers to tell anything (``MIN_SUPPORT``) are
-neither taken nor allowed to stop the search.
+for each candidate threshold, the share of wrong answers among the tune answers it would
+show, each rated by a fit that did not see it (out of fold), and how many those are. The
+threshold for a risk is the lowest one from which every higher threshold also keeps that
+share within the risk, so a setting never shows an answer that a stricter threshold would
+have had to withhold to stay within it. Thresholds that would show too few tune answers to
+tell anything (``MIN_SUPPORT``) are neither taken nor allowed to stop the search.
 """
 
 from __future__ import annotations
@@ -24,11 +24,8 @@ import numpy as np
 # A threshold no probability reaches: where no threshold keeps the error within the risk,
 # nothing rated by that calibration is shown.
 NEVER = 1.01
-# One-sided 90% bound on a share seen in a sample (Wilson's score interval): the tune rows are
-# a sample, and the held-out questions readers ask are not those rows.
-BOUND_Z = 1.2816
-# Fewer shown tune answers than this say nothing about a threshold: with 0 wrong of 10, the
-# bound is still 14%.
+# Fewer shown tune answers than this say too little about a threshold to take it: one wrong
+# answer of 20 already is the whole of a 5% risk.
 MIN_SUPPORT = 30
 
 
@@ -37,11 +34,11 @@ class Calibration:
     features: list[str]
     weights: list[float]
     bias: float
-    # (threshold, upper bound on the error among tune answers at or above it, how many those
+    # (threshold, share of wrong answers among the tune answers at or above it, how many those
     # are), highest threshold first.
     risk_curve: list[tuple[float, float, int]] = field(default_factory=list)
-    # The same for the sentence offered as where the article comes closest: the bound on how
-    # often such a sentence does not hold the answer.
+    # The same for the sentence offered as where the article comes closest: how often such a
+    # sentence does not hold the answer.
     closest_curve: list[tuple[float, float, int]] = field(default_factory=list)
     name: str = ""  # the mode it was loaded for (see MODES)
 
@@ -64,10 +61,10 @@ class Calibration:
 
 def _lowest_within(curve: list[tuple[float, float, int]], risk: float) -> float:
     lowest = NEVER
-    for threshold, bound, shown in curve:  # from the highest threshold down
+    for threshold, error, shown in curve:  # from the highest threshold down
         if shown < MIN_SUPPORT:
             continue
-        if bound > risk:
+        if error > risk:
             break
         lowest = threshold
     return lowest
@@ -92,26 +89,16 @@ def load(mode: str) -> Calibration:
                        [tuple(row) for row in entry.get("closest_curve", [])], name=mode)
 
 
-def upper_bound(wrong: int, shown: int) -> float:
-    """A one-sided upper bound on the share of wrong answers, from ``wrong`` of ``shown``."""
-    if shown == 0:
-        return 1.0
-    share, z2 = wrong / shown, BOUND_Z ** 2
-    centre = share + z2 / (2 * shown)
-    spread = BOUND_Z * math.sqrt(share * (1 - share) / shown + z2 / (4 * shown ** 2))
-    return min(1.0, (centre + spread) / (1 + z2 / shown))
-
-
 def risk_curve(confidences: list[float], right: list[float], step: float = 0.01) -> list[tuple[float, float, int]]:
-    """For thresholds from 0.99 down to 0.01: the bound on the error among the rows at or above,
-    and how many they are."""
+    """For thresholds from 0.99 down to 0.01: the share of wrong answers among the rows at or
+    above, and how many they are."""
     pairs = sorted(zip(confidences, right), reverse=True)
     curve = []
     for hundredth in range(99, 0, -1):
         threshold = round(hundredth * step, 2)
         shown = [ok for confidence, ok in pairs if confidence >= threshold]
         wrong = sum(1 for ok in shown if not ok)
-        curve.append((threshold, round(upper_bound(wrong, len(shown)), 4), len(shown)))
+        curve.append((threshold, round(wrong / len(shown), 4) if shown else 1.0, len(shown)))
     return curve
 
 

@@ -39,6 +39,9 @@ PHRASE_KINDS = {Kind.PHRASE, Kind.WHEN, Kind.WHO_IS}
 # them found right on the sample article's question list and panel (BENCHMARKS.md).
 STRUCTURE_CONFIDENCE = 0.95
 STRUCTURE = "structure"  # the judge named for answers read off the article's structures
+# Signals a draft may lack: a phrase not aligned by fuzzy matching is aligned exactly; a draft
+# with no answer has none that its sentence confirms.
+SIGNAL_DEFAULTS = {"alignment": 1.0, "answer_confirmed": 0.0}
 DEFAULT_RISK = 0.05
 DEFAULT_CLOSEST_RISK = 0.3
 
@@ -80,8 +83,7 @@ class Decider:
         context = " ".join([evidence.headers.get(item.article_id, ""),
                             *(i.sentence.text for i in evidence.neighbours(item))])
         claim = draft.points[0].claim if draft.points else item.sentence.text
-        values = dict(draft.features)
-        values.setdefault("alignment", 1.0)
+        values = {**SIGNAL_DEFAULTS, **draft.features}
         values.update(
             term_coverage=term_coverage(question, context),
             name_coverage=name_coverage(question, context),

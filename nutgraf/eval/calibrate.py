@@ -18,7 +18,7 @@ answer), and of a random other page's.
 Each judge is a logistic model over named signals, its L2 penalty chosen by 5-fold
 cross-validation. Its risk curve is computed from out-of-fold confidences (each row rated by
 the fit that did not see it), for the rows the judge rates and the decide stage would show:
-for each threshold, a one-sided upper bound on the share of wrong answers at or above it.
+for each threshold, the share of wrong answers at or above it and how many answers those are.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from tqdm import tqdm
 from ..answering import calibration
 from ..answering.asked_type import of_asked_type
 from ..answering.calibration import Calibration
-from ..answering.decide import PHRASE_KINDS
+from ..answering.decide import PHRASE_KINDS, SIGNAL_DEFAULTS
 from ..answering.drafts import Draft
 from ..errors import InputError
 from ..records import Kind, Scope
@@ -246,7 +246,8 @@ def judges_for(rows: list[dict], mode: str) -> dict[str, Rated]:
 def fit_judge(name: str, rated: Rated) -> tuple[Calibration, dict[str, Any]]:
     features = FEATURES[name]
     rows = rated.fit_rows
-    values, labels = [rated.values(r) for r in rows], [int(rated.label(r) >= 0.5) for r in rows]
+    values = [{**SIGNAL_DEFAULTS, **rated.values(r)} for r in rows]
+    labels = [int(rated.label(r) >= 0.5) for r in rows]
     l2 = min(L2_GRID, key=lambda penalty: held_out_loss(values, labels, features, penalty))
     weights, bias = calibration.fit(values, labels, features, l2=l2)
     held_out = out_of_fold(values, labels, features, l2)

@@ -3,7 +3,7 @@
 import pytest
 
 from nutgraf.records import Kind
-from nutgraf.answering.calibration import NEVER, Calibration, risk_curve, upper_bound
+from nutgraf.answering.calibration import NEVER, Calibration, risk_curve
 from nutgraf.answering.decide import Decider
 from nutgraf.answering.drafts import Draft, Point
 from nutgraf.answering.support import agrees, check
@@ -61,12 +61,10 @@ def test_the_risk_picks_the_lowest_threshold_every_stricter_one_also_keeps():
     assert calibration.threshold_for(0.005) == NEVER  # and 0.95 is too thinly supported to stop it
 
 
-def test_the_bound_on_wrong_answers_is_above_the_share_seen_and_shrinks_with_more_rows():
-    assert upper_bound(0, 10) > 0.1 > upper_bound(0, 100) > 0
-    assert upper_bound(5, 100) > 0.05
+def test_the_risk_curve_counts_the_wrong_answers_at_or_above_each_threshold():
     curve = {threshold: (bound, shown) for threshold, bound, shown in
              risk_curve([0.95] * 60 + [0.55] * 40, [1.0] * 60 + [0.0] * 40)}
-    assert curve[0.9][0] < 0.05 < curve[0.5][0] and (curve[0.9][1], curve[0.5][1]) == (60, 100)
+    assert (curve[0.9], curve[0.5]) == ((0.0, 60), (0.4, 100))
 
 
 def test_a_yes_no_answer_is_rated_by_one_calibration_against_its_own_threshold():
