@@ -5,20 +5,20 @@ exact product: recall@10 against exact search, p50/p95 latency of one query at a
 memory and build time, and recall@10 once the first 100 candidates are re-scored with exact
 cosines (what the SQLite store does).
 
-    .venv/bin/python benchmarks/ann.py --size real          # the 27k CNN sentences
-    .venv/bin/python benchmarks/ann.py --size 1000000       # plus perturbed copies
-    .venv/bin/python benchmarks/ann.py --size real --libraries usearch-i8,numpy
+    python -m benchmarks.ann --size real          # the 27k CNN sentences
+    python -m benchmarks.ann --size 1000000       # plus perturbed copies
+    python -m benchmarks.ann --size real --libraries usearch-i8,numpy
 
 Vectors are the sentence vectors of the 1,000 CNN stories (benchmarks/out/retrieval-cnn1000.db,
-built by benchmarks/retrieval.py); queries are 200 NewsQA tune questions, embedded. A larger
+the archive of benchmarks.retrieval); queries are 200 NewsQA tune questions, embedded. A larger
 size adds copies of the real vectors, each with Gaussian noise of the data's own spread
 per dimension, renormalised (cosine to its original about 0.75), so the archive keeps the
 real vectors' shape and a real question's neighbours are a mix of real and copied sentences.
 Each query asks for 50 hits, as the retriever does, and recall@10 compares its first 10
-with the exact first 10. Each library runs in its own process, so peak RSS is its own.
-usearch is nutgraf's own dependency; the others come with `pip install -e '.[bench]'` (Python's
-own sqlite3 here cannot load extensions, so sqlite-vec runs in an apsw connection).
-Writes benchmarks/out/ann-<size>.json.
+with the exact first 10. Each library runs in its own process, so peak RSS is its own; a
+library that is not installed is skipped. usearch is nutgraf's own dependency; the others
+come with `pip install -e '.[bench]'` (Python's own sqlite3 here cannot load extensions, so
+sqlite-vec runs in an apsw connection). Writes benchmarks/out/ann-<size>.json.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -35,12 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nutgraf.retrieval.embedder import get_embedder
+from nutgraf.settings import Settings, current
 
-OUT = REPO / "benchmarks" / "out"
-ARCHIVE = OUT / "retrieval-cnn1000.db"
-QUESTIONS = REPO.parent / "shared" / "eval" / "newsqa" / "newsqa_indomain_utility.csv"
+from . import harness
+from .retrieval import CNN_STORIES, cnn_archive, untokenize
+
 POOL = 50  # hits a dense search returns to the retriever
 RESCORED = 100  # candidates re-scored with exact cosines, as the SQLite store does
 K = 10
@@ -51,31 +52,26 @@ LIBRARIES = ("numpy", "usearch-i8", "usearch-f16", "usearch-f32", "hnswlib", "fa
 NOISE_COSINE = 0.75
 
 
-def data_file(size: str) -> Path:
-    return OUT / f"ann-{size}.npz"
-
-
-def prepare(size: str) -> None:
-    """Vectors, queries and the exact top hits, saved once per size."""
-    if data_file(size).exists():
-        return
-    import sqlite3
-
-    from benchmarks.retrieval import built_archive, cnn_documents, untokenize
-    from nutgraf.retrieval.embedder import get_embedder
-
-    if not ARCHIVE.exists():
-        built_archive("cnn1000", cnn_documents).close()
-    with sqlite3.connect(ARCHIVE) as db:
+def prepared(size: str, stories: int, queries: int, out: Path, settings: Settings) -> Path:
+    """Vectors, queries and the exact top hits, saved once per size in ``out``."""
+    name = f"ann-{size}" if stories == CNN_STORIES else f"ann-{size}-cnn{stories}"
+    path = out / f"{name}.npz"
+    if path.exists():
+        return path
+    root = harness.eval_path(settings)
+    archive = cnn_archive(root, stories, out, settings)
+    database = archive.store.url
+    archive.close()
+    with sqlite3.connect(database) as db:
         rows = db.execute("SELECT embedding FROM sentences WHERE embedding IS NOT NULL ORDER BY id").fetchall()
     real = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-    with QUESTIONS.open(newline="") as f:
-        questions = [untokenize(row["question"]) for row in csv.DictReader(f)][:200]
-    queries = get_embedder().embed(questions)
+    with (root / "newsqa" / "newsqa_indomain_utility.csv").open(newline="") as f:
+        questions = [untokenize(row["question"]) for row in csv.DictReader(f)][:queries]
+    embedded = get_embedder(settings.embedder_threads).embed(questions)
     vectors = real if size == "real" else with_copies(real, int(size))
-    exact = np.vstack([np.argsort(-(vectors @ q))[:POOL] for q in queries])
-    OUT.mkdir(parents=True, exist_ok=True)
-    np.savez(data_file(size), vectors=vectors, queries=queries, exact=exact)
+    exact = np.vstack([np.argsort(-(vectors @ q))[:POOL] for q in embedded])
+    np.savez(path, vectors=vectors, queries=embedded, exact=exact)
+    return path
 
 
 def with_copies(real: np.ndarray, total: int) -> np.ndarray:
@@ -95,8 +91,8 @@ def with_copies(real: np.ndarray, total: int) -> np.ndarray:
 # -- one library, in its own process
 
 
-def probe(library: str, size: str, expansions: list[int]) -> dict:
-    data = np.load(data_file(size))
+def probe(library: str, data_file: str, expansions: list[int]) -> dict:
+    data = np.load(data_file)
     vectors, queries, exact = data["vectors"], data["queries"], data["exact"]
     rss_before = rss_mib()
     started = time.perf_counter()
@@ -150,8 +146,7 @@ def build(library: str, vectors: np.ndarray):
         return (lambda q, count=POOL: index.search(q, count, threads=1).keys), set_expansion, {
             "file_mib": round(size / 2**20)}
     if library == "hnswlib":
-        import hnswlib
-
+        hnswlib = harness.needs("hnswlib")
         index = hnswlib.Index(space="cosine", dim=dimensions)
         index.init_index(max_elements=n, M=CONNECTIVITY, ef_construction=EXPANSION_ADD, allow_replace_deleted=True)
         index.set_num_threads(2)
@@ -162,8 +157,7 @@ def build(library: str, vectors: np.ndarray):
         return (lambda q, count=POOL: index.knn_query(q, count)[0][0]), index.set_ef, {
             "file_mib": round(path.stat().st_size / 2**20)}
     if library == "faiss-hnsw":
-        import faiss
-
+        faiss = harness.needs("faiss")
         faiss.omp_set_num_threads(2)
         index = faiss.IndexHNSWFlat(dimensions, CONNECTIVITY, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = EXPANSION_ADD
@@ -178,9 +172,7 @@ def build(library: str, vectors: np.ndarray):
         return (lambda q, count=POOL: index.search(q[None, :], count)[1][0]), set_expansion, {
             "file_mib": round(path.stat().st_size / 2**20)}
     if library == "sqlite-vec":
-        import apsw
-        import sqlite_vec
-
+        apsw, sqlite_vec = harness.needs("apsw"), harness.needs("sqlite_vec")
         path = Path(tempfile.mkdtemp()) / "vec.db"
         db = apsw.Connection(str(path))
         db.enable_load_extension(True)
@@ -207,32 +199,42 @@ def rss_mib() -> float:
     return 0.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"size": "3000", "cnn_stories": 5, "queries": 10,
+                                               "expansions": "64"})
     parser.add_argument("--size", default="real", help="'real' (the CNN sentences) or a vector count")
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
     parser.add_argument("--expansions", default=EXPANSIONS, help="ef_search values to try")
-    parser.add_argument("--probe", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--cnn-stories", type=int, default=CNN_STORIES, help="CNN stories whose vectors are used")
+    parser.add_argument("--queries", type=int, default=200, help="NewsQA tune questions searched")
+    parser.add_argument("--probe", nargs=2, metavar=("LIBRARY", "DATA"), help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
     if args.probe:
-        print(json.dumps(probe(args.probe, args.size, [int(e) for e in args.expansions.split(",")])))
+        library, data = args.probe
+        print(json.dumps(probe(library, data, [int(e) for e in args.expansions.split(",")])))
         return
-    if not QUESTIONS.exists():
-        print(f"skipped: {QUESTIONS} is absent")
-        return
-    prepare(args.size)
-    path = OUT / f"ann-{args.size}.json"
+    out = harness.out_dir(args)
+    data = prepared(args.size, args.cnn_stories, args.queries, out, current())
+    path = out / f"{data.stem}.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    results["load_average_before"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    results["load_average_before"] = harness.load_average()
+    failed = []
     for library in args.libraries.split(","):
-        done = subprocess.run([sys.executable, __file__, "--size", args.size, "--expansions", args.expansions,
-                               "--probe", library],
-                              capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "benchmarks.ann", "--expansions", args.expansions,
+                               "--probe", library, str(data)], capture_output=True, text=True, cwd=harness.ROOT)
         if done.returncode != 0:
             print(f"{library}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            failed.append(library)
+            continue
+        if done.stdout.startswith("skipped:"):
+            print(f"{library}: {done.stdout.strip()}")
             continue
         results[library] = json.loads(done.stdout)
-        path.write_text(json.dumps(results, indent=2))  # kept as it goes: a 1M run takes long
+        harness.write_json(path, results)  # kept as it goes: a 1M run takes long
         row = results[library]
         for run in row["runs"]:
             print(f"| {library} | {row['vectors']:,} | {run['expansion_search'] or '-'} | {run['recall_at_10']:.3f} |"
@@ -240,9 +242,11 @@ def main() -> None:
                   f" {run['p50_ms']} | {run['p95_ms']} | {row['rss_added_mib']} MiB | {row.get('file_mib', '-')} MiB |"
                   f" {row['build_seconds']} s |",
                   flush=True)
-    results["load_average_after"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    path.write_text(json.dumps(results, indent=2))
+    results["load_average_after"] = harness.load_average()
+    harness.write_json(path, results)
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

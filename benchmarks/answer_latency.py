@@ -1,8 +1,8 @@
 """Answer latency for readers of prepared articles: the first question in a fresh process,
 later questions in a warm one, the first streamed event, and what preparing cost.
 
-    NUTGRAF_LLM_THREADS=2 .venv/bin/python benchmarks/answer_latency.py --stories 8
-    .venv/bin/python benchmarks/answer_latency.py --model qwen2.5-coder-0.5b
+    NUTGRAF_LLM_THREADS=2 python -m benchmarks.answer_latency --stories 8
+    python -m benchmarks.answer_latency --model qwen2.5-coder-0.5b
 
 The sample article and some CNN stories are ingested and read ahead once (what preparing
 does at ingest; its time is reported). Then each article gets its first question in a
@@ -15,27 +15,20 @@ go to benchmarks/out/answer-latency-<model>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nutgraf import Nutgraf
+from nutgraf.records import Document
+from nutgraf.settings import current
 
-from ingest import STORIES, cnn_documents  # noqa: E402
+from . import harness
+from .ingest import cnn_documents, cnn_stories
 
-from nutgraf import Nutgraf  # noqa: E402
-from nutgraf.records import Document  # noqa: E402
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
-
-SAMPLE = ROOT.parent / "shared" / "samples" / "budapest-summit.txt"
-OUT = ROOT / "benchmarks" / "out"
 WARM_QUESTIONS = [
     "Where will the next summit be held?",
     "How long did the phone call last?",
@@ -51,7 +44,8 @@ WARM_QUESTIONS = [
     "Why does Ukraine want Tomahawk missiles?",
 ]
 FIRST_QUESTION = "Who is involved, and what happened?"
-# One process per first question, as `nutgraf ask` is: it prints what it measured.
+# One process per first question, as `nutgraf ask` is: it prints what it measured. It reads
+# the environment's settings, as `nutgraf ask` does; the model is the one given here.
 FRESH_PROCESS = """
 import json, sys, time
 started = time.perf_counter()
@@ -81,24 +75,26 @@ def timed(nutgraf: Nutgraf, question: str, article_id: str) -> dict:
 
 
 def percentiles(values: list[float]) -> dict:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered), 3), "p95": round(p95, 3), "n": len(ordered)}
+    return {**harness.percentiles(values, digits=3), "n": len(values)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"model": harness.SMOKE_MODEL, "stories": 0, "warm": 2})
+    parser.add_model_option()
     parser.add_argument("--stories", type=int, default=8, help="CNN stories besides the sample article")
-    args = parser.parse_args()
-    if not SAMPLE.exists():
-        print(f"skipped: {SAMPLE} is absent")
-        return
-    stories = cnn_documents(args.stories) if STORIES.exists() and args.stories else []
+    parser.add_argument("--warm", type=int, default=len(WARM_QUESTIONS), help="questions asked in the warm process")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model)
+    sample_article = harness.sample_article()
+    stories = cnn_documents(cnn_stories(settings), args.stories) if args.stories else []
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "latency.db")
-        nutgraf = Nutgraf(db, model=args.model)
-        [sample] = nutgraf.ingest_documents([Document(text=SAMPLE.read_text(encoding="utf-8"),
+        nutgraf = Nutgraf(db, settings=settings)
+        [sample] = nutgraf.ingest_documents([Document(text=sample_article.read_text(encoding="utf-8"),
                                                       origin="budapest-summit.txt")])
         ids = [sample.article_id] + [o.article_id for o in nutgraf.ingest_documents(stories)]
         nutgraf.answerer.llm  # loaded before any clock starts
@@ -110,25 +106,24 @@ def main() -> None:
         nutgraf.close()
         fresh = []
         for article_id in ids:
-            result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, db, args.model, article_id, FIRST_QUESTION],
-                                    capture_output=True, text=True, check=True)
+            result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, db, settings.model, article_id,
+                                     FIRST_QUESTION], capture_output=True, text=True, check=True, cwd=harness.ROOT)
             fresh.append(json.loads(result.stdout.strip().splitlines()[-1]))
-        warm_nutgraf = Nutgraf(db, model=args.model)
+        warm_nutgraf = Nutgraf(db, settings=settings)
         warm_nutgraf.answerer.llm
-        warm = [timed(warm_nutgraf, question, sample.article_id) for question in WARM_QUESTIONS]
+        warm = [timed(warm_nutgraf, question, sample.article_id) for question in WARM_QUESTIONS[:args.warm]]
     result = {
-        "model": args.model,
+        "model": settings.model,
         "read_ahead_s": percentiles(reading),
         "fresh_process": {key: percentiles([r[key] for r in fresh])
                           for key in ("import_and_load_s", "first_event_s", "total_s", "process_s")},
         "warm": {key: percentiles([r[key] for r in warm]) for key in ("first_event_s", "total_s")},
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": harness.peak_rss_mb(),
         "rows": {"read_ahead_s": reading, "fresh": fresh, "warm": warm},
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"answer-latency-{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")
+    harness.write_json(harness.out_dir(args) / f"answer-latency-{settings.model}.json", result)
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

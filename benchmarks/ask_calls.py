@@ -1,7 +1,7 @@
 """What one ask costs in calls: store calls, searches and embedding calls per question.
 
-    .venv/bin/python benchmarks/ask_calls.py                 # the default model
-    .venv/bin/python benchmarks/ask_calls.py --model none    # extractive answers
+    python -m benchmarks.ask_calls                 # the default model
+    python -m benchmarks.ask_calls --model none    # extractive answers
 
 The sample article is ingested into a fresh SQLite file; then a question of each kind is
 asked through ``Nutgraf.ask`` in one process, with every call to the store, the retriever
@@ -11,21 +11,17 @@ the counts are those of a reader's ask, not of the first reading).
 
 from __future__ import annotations
 
-import argparse
 import collections
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nutgraf import Nutgraf
+from nutgraf.settings import current
+from nutgraf.store import open_store
 
-from nutgraf import Nutgraf  # noqa: E402
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
-from nutgraf.store import open_store  # noqa: E402
+from . import harness
 
-SAMPLE = ROOT.parent / "shared" / "samples" / "budapest-summit.txt"
 QUESTIONS = [
     "How long did the phone call last?",
     "Is the Budapest summit confirmed?",
@@ -56,17 +52,23 @@ class Counting:
         return counted
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    args = parser.parse_args()
-    if not SAMPLE.exists():
-        sys.exit(f"skipped: {SAMPLE} is absent")
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"model": "none", "questions": 3})
+    parser.add_model_option()
+    parser.add_argument("--questions", type=int, default=len(QUESTIONS), help="the first N questions")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model)
+    sample_article = harness.sample_article()
     counts: collections.Counter = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "news.db")
-        article_id = next(iter(Nutgraf(db, model="none").ingest([str(SAMPLE)]))).article_id
-        nutgraf = Nutgraf(store=Counting(open_store(db), counts, "store."), model=args.model)
+        ingesting = Nutgraf(db, settings=settings.with_values(model="none"))
+        article_id = next(iter(ingesting.ingest([str(sample_article)]))).article_id
+        nutgraf = Nutgraf(store=Counting(open_store(db, settings), counts, "store."), settings=settings)
         nutgraf.read_ahead(article_id)
         retriever = nutgraf.retriever
         retriever.search = Counting(retriever, counts, "retriever.").search
@@ -75,7 +77,7 @@ def main() -> None:
         embedder.embed = Counting(embedder, counts, "embedder.").embed
         nutgraf.answerer  # loaded before counting
         per_ask = []
-        for question in QUESTIONS:
+        for question in QUESTIONS[:args.questions]:
             counts.clear()
             answer = nutgraf.ask(question, article_id=article_id)
             store = sum(n for name, n in counts.items() if name.startswith("store."))
@@ -91,4 +93,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -10,8 +10,8 @@ answering at all, when it abstains).
 It runs through the same harness as ``nutgraf eval qa`` (same questions, same cached
 articles, same scoring), so the figures sit next to each other:
 
-    .venv/bin/python benchmarks/baseline_qa.py --dataset squad2 --split report --limit 100
-    .venv/bin/python benchmarks/baseline_qa.py --data my-questions.json
+    python -m benchmarks.baseline_qa --dataset squad2 --split report --limit 100
+    python -m benchmarks.baseline_qa --data my-questions.json
 
 MultiHop-RAG asks about the whole archive, which does not fit in one prompt, so it has
 no full-text baseline. Writes benchmarks/out/baseline-<set>.jsonl (predictions) and
@@ -21,23 +21,21 @@ benchmarks/out/baseline-<set>.json (summary).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nutgraf.api import Nutgraf
+from nutgraf.errors import NutgrafError
+from nutgraf.eval import datasets, runner
+from nutgraf.eval.cli import format_summary
+from nutgraf.llm import load_model
+from nutgraf.llm.prefix_cache import PrefixCache
+from nutgraf.records import Answer
+from nutgraf.settings import Settings, current
 
-from nutgraf.api import Nutgraf  # noqa: E402
-from nutgraf.errors import NutgrafError  # noqa: E402
-from nutgraf.eval import datasets, runner  # noqa: E402
-from nutgraf.eval.cli import format_summary  # noqa: E402
-from nutgraf.llm import load_model  # noqa: E402
-from nutgraf.records import Answer  # noqa: E402
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
+from . import harness
 
-OUT = REPO / "benchmarks" / "out"
 ABSTAIN = "NOT IN ARTICLE"
 SYSTEM = (
     "You answer questions about a text. Reply with the shortest span copied exactly from the "
@@ -67,46 +65,53 @@ def full_text_answers(llm, nutgraf: Nutgraf, usage: dict[str, int]):
     return answer
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"dataset": "squad2", "limit": 2, "model": harness.SMOKE_MODEL})
     parser.add_argument("--dataset", choices=["squad2", "newsqa", "rgb"])
     parser.add_argument("--split", choices=datasets.SPLITS, default="tune")
     parser.add_argument("--data", type=Path, help="any SQuAD-v2-format file instead of --dataset")
     parser.add_argument("--limit", type=int, help="only the first N questions")
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    args = parser.parse_args()
+    parser.add_model_option()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments()
+    args = parser.parse_args(argv)
     if (args.dataset is None) == (args.data is None):
         parser.error("give either --dataset or --data")
+    settings = current().with_values(model=args.model)
+    if args.dataset:
+        harness.eval_path(settings)  # skips without the evaluation data
     try:
-        summary = evaluate(args)
+        summary = evaluate(args, settings, harness.out_dir(args))
     except NutgrafError as error:
         sys.exit(f"Error: {error}")
     print(format_summary(summary))
 
 
-def evaluate(args: argparse.Namespace) -> dict:
-    evalset = datasets.load_squad_file(args.data) if args.data else datasets.load(args.dataset, args.split)
-    evalset = evalset.head(args.limit)
+def evaluate(args: argparse.Namespace, settings: Settings, out: Path) -> dict:
+    evalset = (datasets.load_squad_file(args.data) if args.data
+               else datasets.load(args.dataset, args.split, settings.eval_dir)).head(args.limit)
     database = runner.cache_db(evalset.name)
     database.parent.mkdir(parents=True, exist_ok=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    predictions = OUT / f"baseline-{evalset.name}.jsonl"
-    nutgraf = Nutgraf(str(database), model="none")
+    predictions = out / f"baseline-{evalset.name}.jsonl"
+    nutgraf = Nutgraf(str(database), settings=settings.with_values(model="none"))
     try:
         items, failures = runner.ingest_corpus(nutgraf, evalset)
         for failure in failures:
             print(f"Warning: not ingested: {failure}", file=sys.stderr)
-        # No saved prompt states: the baseline reads every prompt from the start.
-        llm = load_model(args.model, prefix_cache_mb=0)
+        # A cache of its own that keeps nothing: the baseline reads every prompt from the start.
+        llm = load_model(settings.model, settings, prefix_cache=PrefixCache(None, memory_bytes=0))
         usage = {"prompt_tokens": 0, "cached_prompt_tokens": 0}
         summary = runner.run(items, full_text_answers(llm, nutgraf, usage), predictions)
     finally:
         nutgraf.close()
-    summary = {"dataset": evalset.name, "model": f"{args.model} (full text, strict prompt)",
+    summary = {"dataset": evalset.name, "model": f"{settings.model} (full text, strict prompt)",
                "predictions": str(predictions), "limit": args.limit, **usage, **summary}
-    (OUT / f"baseline-{evalset.name}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    harness.write_json(out / f"baseline-{evalset.name}.json", summary)
     return summary
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

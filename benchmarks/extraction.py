@@ -7,21 +7,19 @@
 (b) Title, date and author accuracy, and the must-have / must-not-have snippet scores, on
     trafilatura's English evaluation pages.
 
-    .venv/bin/python benchmarks/extraction.py [--limit N]
+    python -m benchmarks.extraction [--limit N]
 
-Reads ../shared/eval/extraction next to the repository and skips when it is absent.
+Reads extraction/ of the evaluation data and skips when it is absent.
 Writes benchmarks/out/extraction.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import random
 import re
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,15 +28,12 @@ from typing import Any
 
 import trafilatura
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nutgraf.errors import InputError
+from nutgraf.ingest.decode import decode
+from nutgraf.ingest.html import extract_article
+from nutgraf.settings import current
 
-from nutgraf.errors import InputError  # noqa: E402
-from nutgraf.ingest.decode import decode  # noqa: E402
-from nutgraf.ingest.html import extract_article  # noqa: E402
-
-DATA = REPO.parent / "shared" / "eval" / "extraction"
-OUT = REPO / "benchmarks" / "out" / "extraction.json"
+from . import harness
 
 Extracted = dict[str, Any]  # text, title, date, authors
 
@@ -125,8 +120,7 @@ def with_intervals(counts: list[tuple[float, float, float]], rounds: int = 1000)
 TUNING_PAGES = 90
 
 
-def run_body(limit: int | None) -> dict[str, Any]:
-    folder = DATA / "scrapinghub"
+def run_body(folder: Path, limit: int | None) -> dict[str, Any]:
     truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     ids = sorted(truth)[:limit]
     results: dict[str, Any] = {}
@@ -159,8 +153,7 @@ def _author_set(value: Any) -> set[str]:
     return {_norm(n).casefold() for n in names if _norm(n)}
 
 
-def run_metadata(limit: int | None) -> dict[str, Any]:
-    folder = DATA / "trafilatura-en"
+def run_metadata(folder: Path, limit: int | None) -> dict[str, Any]:
     gold = json.loads((folder / "evaldata_en.json").read_text(encoding="utf-8"))
     items = sorted(gold.items())[:limit]
     results: dict[str, Any] = {}
@@ -190,13 +183,14 @@ def _score_item(item: dict[str, Any], got: Extracted, tally: Counter[str]) -> No
         tally["fp" if _norm(snippet) in text else "tn"] += 1
 
 
-def _metadata_scores(t: Counter[str]) -> dict[str, float]:
+def _metadata_scores(t: Counter[str]) -> dict[str, float | None]:
     precision = t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else 0.0
     recall = t["tp"] / (t["tp"] + t["fn"]) if t["tp"] + t["fn"] else 0.0
     return {
-        "title_accuracy": t["title_ok"] / t["title_n"],
-        "date_accuracy": t["date_ok"] / t["date_n"],
-        "author_accuracy": t["author_ok"] / t["author_n"],
+        # None where no page has that field's gold (the first pages of a short run may not).
+        "title_accuracy": t["title_ok"] / t["title_n"] if t["title_n"] else None,
+        "date_accuracy": t["date_ok"] / t["date_n"] if t["date_n"] else None,
+        "author_accuracy": t["author_ok"] / t["author_n"] if t["author_n"] else None,
         "title_n": t["title_n"],
         "date_n": t["date_n"],
         "author_n": t["author_n"],
@@ -236,31 +230,30 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in meta["results"].items():
-        lines.append(
-            f"| {name} | {r['title_accuracy']:.3f} | {r['date_accuracy']:.3f} | "
-            f"{r['author_accuracy']:.3f} | {r['snippet_precision']:.3f} | "
-            f"{r['snippet_recall']:.3f} | {r['snippet_accuracy']:.3f} | {r['snippet_f1']:.3f} |"
-        )
+        cells = [r[key] for key in ("title_accuracy", "date_accuracy", "author_accuracy", "snippet_precision",
+                                    "snippet_recall", "snippet_accuracy", "snippet_f1")]
+        lines.append(f"| {name} | " + " | ".join("-" if c is None else f"{c:.3f}" for c in cells) + " |")
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"limit": 5})
     parser.add_argument("--limit", type=int, help="only the first N pages of each set")
-    args = parser.parse_args()
-    if not DATA.is_dir():
-        print(f"skipped: {DATA} not found (the shared evaluation data sits next to the repo)")
-        return
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    data = harness.eval_path(current(), "extraction")
     report = {
         "trafilatura_version": trafilatura.__version__,
-        "body": run_body(args.limit),
-        "metadata": run_metadata(args.limit),
+        "body": run_body(data / "scrapinghub", args.limit),
+        "metadata": run_metadata(data / "trafilatura-en", args.limit),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    written = harness.write_json(harness.out_dir(args) / "extraction.json", report)
     print(markdown(report))
-    print(f"\nwritten: {OUT.relative_to(REPO)}")
+    print(f"\nwritten: {written.relative_to(harness.ROOT)}")
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

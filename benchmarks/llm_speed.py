@@ -5,15 +5,15 @@ the file, prompt reading and generation rates, and the time to answer about an
 ~800-token article cold, then again with a different final question (warm prefix), and
 again after a question about another article (the prefix comes back from saved states).
 
-    .venv/bin/python benchmarks/llm_speed.py
-    .venv/bin/python benchmarks/llm_speed.py --models qwen2.5-coder-0.5b,smollm2-135m --threads 1 --json
+    python -m benchmarks.llm_speed
+    python -m benchmarks.llm_speed --models qwen2.5-coder-0.5b,smollm2-135m --threads 1 --json
 
-Articles are read at run time from ../shared (the sample article and a NewsQA story).
+Articles are read at run time from beside the repository (the sample article and a NewsQA
+story).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -23,10 +23,10 @@ from pathlib import Path
 from nutgraf.llm.base import Completion
 from nutgraf.llm.llamacpp import LlamaCppModel, default_threads
 from nutgraf.llm.packaged import PACKAGED_MODELS, model_path
+from nutgraf.settings import Settings, current
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-SAMPLE = SHARED / "samples" / "budapest-summit.txt"
-STORIES = SHARED / "eval" / "newsqa" / "forget_set_1000.json"
+from . import harness
+
 ARTICLE_TOKENS = 760  # plus instructions and question: a prompt of ~800 tokens
 YES_NO = 'root ::= "yes" | "no"'
 
@@ -51,13 +51,13 @@ def fit(model: LlamaCppModel, text: str, tokens: int) -> str:
     return " ".join(words[:low])
 
 
-def second_article() -> str:
-    with STORIES.open() as lines:
+def second_article(stories: Path) -> str:
+    with stories.open() as lines:
         for line in lines:
             story = json.loads(line)["answer"]
             if len(story.split()) >= 700:
                 return story
-    raise SystemExit(f"no story of 700+ words in {STORIES}")
+    raise SystemExit(f"no story of 700+ words in {stories}")
 
 
 def timed(call: Callable[[], Completion]) -> tuple[Completion, float]:
@@ -72,18 +72,19 @@ def timed(call: Callable[[], Completion]) -> tuple[Completion, float]:
 
 
 def measure(
-    name: str, articles: tuple[str, str], threads: int | None
+    name: str, articles: tuple[str, str], article_tokens: int, settings: Settings
 ) -> dict[str, float | int | str]:
     started = time.perf_counter()
-    path = model_path(name)
+    path = model_path(name, settings.models_dir)
     prepare = time.perf_counter() - started
     started = time.perf_counter()
-    model = LlamaCppModel(path, name=name, n_threads=threads)
+    model = LlamaCppModel(path, name=name, n_threads=settings.llm_threads)
     load = time.perf_counter() - started
-    first, other = (fit(model, article, ARTICLE_TOKENS) for article in articles)
+    first, other = (fit(model, article, article_tokens) for article in articles)
 
     def complete(article: str, question: str, **options: object) -> tuple[Completion, float]:
-        return timed(lambda: model.complete(ask(article, question), **options))
+        # The article is the prompt's named prefix, so its state is kept and found again.
+        return timed(lambda: model.complete(ask(article, question), prefix=f"Article:\n{article}", **options))
 
     cold, cold_cpu = complete(first, "Who will host the meeting?", max_tokens=1)
     warm, warm_cpu = complete(first, "What did the president say about the talks?", max_tokens=1)
@@ -97,7 +98,7 @@ def measure(
 
     return {
         "model": name,
-        "threads": threads or default_threads(),
+        "threads": default_threads(settings.llm_threads),
         "load_average": round(os.getloadavg()[0], 1),
         "prepare_s": round(prepare, 2),
         "load_s": round(load, 2),
@@ -118,22 +119,23 @@ def measure(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"models": harness.SMOKE_MODEL, "article_tokens": 200})
     parser.add_argument("--models", default=",".join(PACKAGED_MODELS))
-    parser.add_argument(
-        "--threads",
-        type=int,
-        help="llama.cpp threads (default: NUTGRAF_LLM_THREADS or half the cores)",
-    )
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: NUTGRAF_LLM_THREADS, else every core)")
+    parser.add_argument("--article-tokens", type=int, default=ARTICLE_TOKENS,
+                        help="each article cut to this many tokens")
     parser.add_argument("--json", action="store_true", help="print one JSON object per model")
-    options = parser.parse_args()
-    if not SAMPLE.exists() or not STORIES.exists():
-        print(f"skipped: {SAMPLE} or {STORIES} is absent")
-        return
-    articles = (SAMPLE.read_text(), second_article())
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = arguments().parse_args(argv)
+    settings = current().with_values(llm_threads=options.threads)
+    stories = harness.eval_path(settings, "newsqa", "forget_set_1000.json")
+    articles = (harness.sample_article().read_text(), second_article(stories))
     for name in options.models.split(","):
-        row = measure(name, articles, options.threads)
+        row = measure(name, articles, options.article_tokens, settings)
         if options.json:
             print(json.dumps(row))
         else:
@@ -141,4 +143,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -10,29 +10,30 @@ sends from this process, with a few concurrent clients:
 Each run is bounded by a request count and a time limit. Prints requests per second, p50
 and p95 latency and the error count per scenario; exits 1 when any request failed.
 
-    .venv/bin/python benchmarks/load.py
-    .venv/bin/python benchmarks/load.py --model qwen2.5-coder-0.5b --requests 40 --json
+    python -m benchmarks.load
+    python -m benchmarks.load --model qwen2.5-coder-0.5b --requests 40 --json
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((ROOT / "nutgraf" / "samples").glob("*.md"))
+from nutgraf.settings import Settings, current
+
+from . import harness
+
 # Questions a reader of the sample articles asks, answerable or not.
 QUESTIONS = [
     "Who proposed the plan?",
@@ -64,21 +65,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ingest_samples(db: Path) -> list[str]:
+def ingest_samples(db: Path, settings: Settings, count: int | None = None) -> list[str]:
+    """The first ``count`` packaged sample articles (default: all), ingested into ``db``."""
     from nutgraf.api import Nutgraf
 
-    nutgraf = Nutgraf(str(db), model="none")
-    ids = [outcome.article_id for outcome in nutgraf.ingest([str(p) for p in SAMPLES])]
+    nutgraf = Nutgraf(str(db), settings=settings.with_values(model="none"))
+    ids = [outcome.article_id for outcome in nutgraf.ingest([str(p) for p in harness.DEMO_ARTICLES[:count]])]
     nutgraf.close()
     return ids
 
 
-def start_server(db: Path, workers: int, model: str, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, workers: int, model: str, log: Path,
+                 environment: Mapping[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``nutgraf serve`` in a process of its own, with this environment (default: ours) for
+    the settings not given here."""
     port = free_port()
     command = [sys.executable, "-m", "nutgraf.cli", "--db", str(db), "serve", "--port", str(port),
                "--workers", str(workers), "--model", model, "--rate-limit", "0"]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=harness.ROOT,
+                                   env=dict(environment or os.environ))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -143,11 +149,9 @@ def run(base: str, requests: list[tuple[str, str, dict]], concurrency: int, limi
 
 
 def summarise(workers: int, scenario: str, latencies: list[float], errors: int, seconds: float) -> Result:
-    ordered = sorted(latencies) or [0.0]
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    cuts = harness.percentiles([latency * 1000 for latency in latencies] or [0.0], digits=1)
     return Result(workers, scenario, len(latencies) + errors, errors, round(seconds, 2),
-                  round(len(latencies) / seconds, 1), round(statistics.median(ordered) * 1000, 1),
-                  round(p95 * 1000, 1))
+                  round(len(latencies) / seconds, 1), cuts["p50"], cuts["p95"])
 
 
 def wait_for_related(base: str, article_id: str, limit_seconds: float = 1800) -> None:
@@ -162,8 +166,8 @@ def wait_for_related(base: str, article_id: str, limit_seconds: float = 1800) ->
     raise SystemExit(f"related questions for {article_id} were not ready within {limit_seconds:.0f} s")
 
 
-def measure(db: Path, ids: list[str], workers: int, args, out: Path) -> list[Result]:
-    process, base = start_server(db, workers, args.model, out / f"serve-{workers}.log")
+def measure(db: Path, ids: list[str], workers: int, args, settings: Settings, out: Path) -> list[Result]:
+    process, base = start_server(db, workers, settings.model, out / f"serve-{workers}.log")
     try:
         for article_id in ids:
             wait_for_related(base, article_id)
@@ -181,26 +185,31 @@ def measure(db: Path, ids: list[str], workers: int, args, out: Path) -> list[Res
         stop_server(process)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"requests": 8, "concurrency": 2, "seconds": 20, "workers": "1"})
     parser.add_argument("--model", default="none", help="model for answers (default: none, extractive)")
     parser.add_argument("--requests", type=int, default=200, help="requests per scenario (default 200)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent clients (default 4)")
     parser.add_argument("--seconds", type=float, default=60, help="time limit per scenario (default 60)")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure (default 1,2)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
+    return parser
 
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model)
     with tempfile.TemporaryDirectory(prefix="nutgraf-load-") as tmp:
         out = Path(tmp)
         db = out / "nutgraf.db"
-        ids = ingest_samples(db)
-        results = [r for workers in map(int, args.workers.split(",")) for r in measure(db, ids, workers, args, out)]
+        ids = ingest_samples(db, settings)
+        results = [r for workers in map(int, args.workers.split(","))
+                   for r in measure(db, ids, workers, args, settings, out)]
 
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
     else:
-        print(f"model={args.model} articles={len(ids)} concurrency={args.concurrency} "
+        print(f"model={settings.model} articles={len(ids)} concurrency={args.concurrency} "
               f"cpus={len(os.sched_getaffinity(0))}")
         print(f"{'workers':>7} {'scenario':<8} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for r in results:
@@ -211,4 +220,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

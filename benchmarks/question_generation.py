@@ -1,10 +1,10 @@
 """Question quality against human questions: BLEU-4 and ROUGE-L on the question-generation split.
 
-    .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python benchmarks/question_generation.py --split test --limit 300
+    python -m benchmarks.question_generation --split test --limit 300
 
 For each source sentence (spread evenly over the split) the related-questions generator
-writes one question, exactly as it does for a sentence of an article; it is compared with
+writes one question, in the form and with the prompt it uses for a sentence of an article
+(the form the sentence's content invites); it is compared with
 the human questions written for that sentence, which count as references together (as in
 the split's own evaluation scripts). Both sides are lowercased and Treebank-tokenised, as the
 references are. BLEU-4 is corpus BLEU (nltk), ROUGE-L the mean best F-measure (rouge-score).
@@ -12,7 +12,6 @@ references are. BLEU-4 is corpus BLEU (nltk), ROUGE-L the mean best F-measure (r
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -20,23 +19,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nutgraf.answering.evidence import Evidence, EvidenceSet
+from nutgraf.eval.datasets import detokenize_ptb
+from nutgraf.llm import load_model
+from nutgraf.records import Sentence
+from nutgraf.related import generate
+from nutgraf.settings import current
 
-from nutgraf.answering.evidence import Evidence, EvidenceSet  # noqa: E402
-from nutgraf.errors import InputError  # noqa: E402
-from nutgraf.eval.datasets import detokenize_ptb, eval_dir  # noqa: E402
-from nutgraf.llm import load_model  # noqa: E402
-from nutgraf.records import Sentence  # noqa: E402
-from nutgraf.related import generate  # noqa: E402
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
-
-OUT = ROOT / "benchmarks" / "out"
+from . import harness
 
 
-def load_pairs(split: str) -> dict[str, list[str]]:
+def load_pairs(folder: Path, split: str) -> dict[str, list[str]]:
     """Source sentence → its human questions, in the file's order."""
-    folder = eval_dir() / "question-generation"
     sources = (folder / f"src-{split}.txt").read_text(encoding="utf-8").splitlines()
     questions = (folder / f"tgt-{split}.txt").read_text(encoding="utf-8").splitlines()
     references: dict[str, list[str]] = {}
@@ -50,31 +44,39 @@ def one_sentence(text: str) -> tuple[EvidenceSet, Evidence]:
     return EvidenceSet([item], [], True), item
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def form_for(sentence: str) -> generate.Form:
+    """The form the explore panel gives this sentence: the first whose signal it carries, else
+    "what" (a sentence on its own introduces no list)."""
+    signalled = (form for form in generate.FORMS if form.signal is not None and form.signal.search(sentence))
+    return next(signalled, generate.FORM_BY_NAME["what"])
+
+
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"limit": 2, "model": harness.SMOKE_MODEL})
     parser.add_argument("--split", choices=["dev", "test"], default="test")
     parser.add_argument("--limit", type=int, default=300, help="source sentences, spread over the split")
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    args = parser.parse_args()
-    try:
-        references = load_pairs(args.split)
-    except (FileNotFoundError, InputError) as missing:
-        print(f"skipped: {missing}")
-        return
-    from nltk.tokenize import TreebankWordTokenizer
-    from nltk.translate.bleu_score import corpus_bleu
-    from rouge_score import rouge_scorer
+    parser.add_model_option()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model)
+    references = load_pairs(harness.eval_path(settings, "question-generation"), args.split)
+    TreebankWordTokenizer = harness.needs("nltk.tokenize").TreebankWordTokenizer
+    corpus_bleu = harness.needs("nltk.translate.bleu_score").corpus_bleu
+    rouge_scorer = harness.needs("rouge_score.rouge_scorer")
 
     sources = list(references)
     sources = sources[:: max(1, len(sources) // args.limit)][: args.limit]
-    llm = load_model(args.model)
+    llm = load_model(settings.model, settings)
     tokenize = TreebankWordTokenizer().tokenize
     scorer = rouge_scorer.RougeScorer(["rougeL"])
     rows, hypotheses, refs, rouge = [], [], [], []
     started = time.perf_counter()
     for source in tqdm(sources, desc="questions", unit="sentence", file=sys.stderr):
         evidence, item = one_sentence(detokenize_ptb(source))
-        candidates = generate.from_model(llm, evidence, [item])
+        candidates = generate.from_model(llm, evidence, [(item, form_for(item.sentence.text))])
         question = candidates[0].question if candidates else ""
         hypothesis = " ".join(tokenize(question.lower()))
         hypotheses.append(hypothesis.split())
@@ -89,11 +91,10 @@ def main() -> None:
         "rouge_l": round(100 * sum(rouge) / len(rouge), 2),
         "seconds_per_question": round((time.perf_counter() - started) / len(sources), 2),
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"question-generation-{args.split}.json").write_text(
-        json.dumps({"summary": summary, "rows": rows}, indent=1) + "\n")
+    harness.write_json(harness.out_dir(args) / f"question-generation-{args.split}.json",
+                       {"summary": summary, "rows": rows})
     print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

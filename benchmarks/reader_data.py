@@ -1,6 +1,6 @@
 """What readers' conversations add to the database, and what expiry gives back.
 
-    .venv/bin/python benchmarks/reader_data.py [--asks 1000] [--turns 1] [--postgres]
+    python -m benchmarks.reader_data [--asks 1000] [--turns 1] [--postgres]
 
 The packaged sample articles are ingested into a fresh database; then ``--asks`` questions
 are asked through the Python API with extractive answers (``--model none``: no language
@@ -9,28 +9,23 @@ model needed), each starting its own conversation as a public widget's readers d
 them, after expiry (every conversation then counts as expired), and after the space is
 handed back (SQLite: VACUUM; PostgreSQL: VACUUM FULL of the two tables; without it the
 freed pages are reused by later writes). ``--postgres`` measures a throwaway PostgreSQL
-(the bundled binaries) too. Writes benchmarks/out/reader-data.json.
+(the bundled binaries) too; a smoke run measures both. Writes benchmarks/out/reader-data.json.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nutgraf import Nutgraf
+from nutgraf.settings import Settings, current
 
-from nutgraf import Nutgraf  # noqa: E402
+from . import harness
 
-SAMPLES = sorted((REPO / "nutgraf" / "samples").glob("*.md"))
-OUT = REPO / "benchmarks" / "out"
 QUESTIONS = [
     "Who said it?", "When did it happen?", "Where did it happen?", "How much did it cost?",
     "What happens next?", "Why was it delayed?", "How many people were affected?",
@@ -72,11 +67,11 @@ def hand_back(location: str) -> None:
             db.execute("VACUUM")
 
 
-def measure(location: str, asks: int, turns: int) -> dict:
+def measure(location: str, asks: int, turns: int, settings: Settings) -> dict:
     size = postgres_bytes if location.startswith("postgresql://") else (lambda path: sqlite_bytes(Path(path)))
-    nutgraf = Nutgraf(location, model="none")
+    nutgraf = Nutgraf(location, settings=settings.with_values(model="none"))
     try:
-        article_ids = [outcome.article_id for outcome in nutgraf.ingest([str(p) for p in SAMPLES])]
+        article_ids = [outcome.article_id for outcome in nutgraf.ingest([str(p) for p in harness.DEMO_ARTICLES])]
         nutgraf.ask(QUESTIONS[0], article_id=article_ids[0], conversation_id="warm-up")  # models loaded
         before = size(location)
         latencies = []
@@ -125,26 +120,24 @@ def report(name: str, result: dict) -> None:
               f"{kib(back['reader_tables'] - before['reader_tables'])} | {result['ask_ms_p50']} ms |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"asks": 12, "turns": 2, "postgres": True})
     parser.add_argument("--asks", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=1, help="questions per conversation")
     parser.add_argument("--postgres", action="store_true", help="measure a throwaway PostgreSQL too")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current()
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        results["sqlite"] = measure(str(Path(folder) / "reader.db"), args.asks, args.turns)
+        results["sqlite"] = measure(str(Path(folder) / "reader.db"), args.asks, args.turns, settings)
     if args.postgres:
-        from tests.pg import PostgresServer, bundled_binaries
-
-        server = PostgresServer(bundled_binaries(), durable=True)
-        server.start()
-        try:
-            results["postgres"] = measure(server.create_database(), args.asks, args.turns)
-        finally:
-            server.stop()
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "reader-data.json").write_text(json.dumps(results, indent=2))
+        with harness.throwaway_postgres() as server:
+            results["postgres"] = measure(server.create_database(), args.asks, args.turns, settings)
+    harness.write_json(harness.out_dir(args) / "reader-data.json", results)
     print("| store | asks | growth per 1,000 asks | conversations / turns | after expiry (vs before) |"
           " after handing space back | ask p50 |\n|---|---|---|---|---|---|---|")
     for name, result in results.items():
@@ -152,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

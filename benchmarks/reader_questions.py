@@ -1,8 +1,8 @@
 """Questions a reader asks of the sample article, and follow-up conversations on the sample
 and demo articles, asked through the command line as a reader's tools would.
 
-    .venv/bin/python benchmarks/reader_questions.py                 # both sets
-    .venv/bin/python benchmarks/reader_questions.py --only questions --model qwen2.5-coder-1.5b
+    python -m benchmarks.reader_questions                 # both sets
+    python -m benchmarks.reader_questions --only questions --model qwen2.5-coder-1.5b
 
 The sets are nutgraf's own (benchmarks/reader_questions/*.json). A question is answered
 right when the answer (its line and its points) holds one of the expected words, or all of
@@ -13,7 +13,6 @@ answer is given. Every answer goes to benchmarks/out/reader-questions.jsonl.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -22,14 +21,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nutgraf.settings import current
 
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
+from . import harness
 
+ROOT = harness.ROOT
 SETS = ROOT / "benchmarks" / "reader_questions"
-OUT = ROOT / "benchmarks" / "out"
-NUTGRAF = [str(Path(sys.executable).with_name("nutgraf"))]  # the installed command
+# The command line of this checkout, each call a process of its own as a reader's tool runs it;
+# the settings not given on it come from the environment, as they would.
+NUTGRAF = [sys.executable, "-m", "nutgraf.cli"]
 
 
 def nutgraf(db: Path, *arguments: str) -> dict | list:
@@ -40,8 +40,9 @@ def nutgraf(db: Path, *arguments: str) -> dict | list:
     return json.loads(result.stdout)
 
 
-def ingest(db: Path, path: Path) -> str:
-    (outcome,) = nutgraf(db, "ingest", "--no-progress", str(path))
+def ingest(db: Path, model: str, path: Path) -> str:
+    """The article's id, ingested and prepared (read once) by the model that answers."""
+    (outcome,) = nutgraf(db, "ingest", "--no-progress", "--model", model, str(path))
     return outcome["id"]
 
 
@@ -67,16 +68,16 @@ def right(expected: dict, answer: dict) -> bool:
     return all(found) if expected.get("all") else any(found)
 
 
-def questions(db: Path, model: str, sink) -> None:
+def questions(db: Path, model: str, limit: int | None, sink) -> None:
     spec = json.loads((SETS / "budapest-summit.json").read_text())
     article = ROOT / spec["article"]
     if not article.exists():
         print(f"skipped: {article} is absent")
         return
-    article_id = ingest(db, article)
+    article_id = ingest(db, model, article)
     by_kind: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     missed = []
-    for item in spec["questions"]:
+    for item in spec["questions"][:limit]:
         answer = ask(db, model, article_id, item["question"])
         ok = right(item, answer)
         shown_wrong = answer["answerable"] and not ok  # a false answer shown, not an abstention
@@ -95,16 +96,13 @@ def questions(db: Path, model: str, sink) -> None:
         print(f"- {how}: {question} → [{kind}] {said}")
 
 
-def conversations(db: Path, model: str, sink) -> None:
+def conversations(db: Path, model: str, limit: int | None, sink) -> None:
     spec = json.loads((SETS / "conversations.json").read_text())
-    ids = {}
-    for name, path in spec["articles"].items():
-        if (ROOT / path).exists():
-            ids[name] = ingest(db, ROOT / path)
+    chosen = [c for c in spec["conversations"] if (ROOT / spec["articles"][c["article"]]).exists()][:limit]
+    ids = {name: ingest(db, model, ROOT / spec["articles"][name])
+           for name in dict.fromkeys(c["article"] for c in chosen)}
     by_turn: dict[int, list[bool]] = defaultdict(list)
-    for conversation in spec["conversations"]:
-        if conversation["article"] not in ids:
-            continue
+    for conversation in chosen:
         cid = None
         for number, turn in enumerate(conversation["turns"], start=1):
             answer = ask(db, model, ids[conversation["article"]], turn["question"], cid)
@@ -121,19 +119,25 @@ def conversations(db: Path, model: str, sink) -> None:
         print(f"| {number} | {len(results)} | {sum(results)} |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"model": harness.SMOKE_MODEL, "limit": 1})
+    parser.add_model_option()
     parser.add_argument("--only", choices=["questions", "conversations"])
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, (OUT / "reader-questions.jsonl").open("w") as sink:
+    parser.add_argument("--limit", type=int, help="the first N questions and N conversations")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    model = current().with_values(model=args.model).model
+    rows = harness.out_dir(args) / "reader-questions.jsonl"
+    with tempfile.TemporaryDirectory() as folder, rows.open("w") as sink:
         db = Path(folder) / "reader.db"
         if args.only in (None, "questions"):
-            questions(db, args.model, sink)
+            questions(db, model, args.limit, sink)
         if args.only in (None, "conversations"):
-            conversations(db, args.model, sink)
+            conversations(db, model, args.limit, sink)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -2,9 +2,9 @@
 its shown questions cover, what kinds they are, whether they answer again, and how long
 preparing an article takes.
 
-    .venv/bin/python benchmarks/related.py --split tune --stories 30      # chooses the cosine
-    .venv/bin/python benchmarks/related.py --split report --stories 60 --cosine 0.8
-    .venv/bin/python benchmarks/related.py --sample                       # the sample article
+    python -m benchmarks.related --split tune --stories 30      # chooses the cosine
+    python -m benchmarks.related --split report --stories 60 --cosine 0.8
+    python -m benchmarks.related --sample                       # the sample article
 
 NewsQA's questions were written by people who saw only a story's headline and highlights:
 what readers wonder about it. A human question counts as covered when one of the story's
@@ -18,7 +18,6 @@ benchmarks/out/related-<split>.jsonl as they come (``--resume`` carries on).
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -29,24 +28,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nutgraf import Nutgraf
+from nutgraf.eval import datasets, metrics
+from nutgraf.records import Document
+from nutgraf.settings import current
 
-from nutgraf import Nutgraf  # noqa: E402
-from nutgraf.eval import datasets, metrics  # noqa: E402
-from nutgraf.records import Document  # noqa: E402
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
+from . import harness
 
-SAMPLE = ROOT.parent / "shared" / "samples" / "budapest-summit.txt"
-OUT = ROOT / "benchmarks" / "out"
 FACTOID = {"phrase", "who-is", "when"}  # the rest (why, how, what next, quotes, lists) is not
 
 
-def stories(split: str, count: int) -> list[tuple[Document, list]]:
+def stories(split: str, count: int, folder: Path) -> list[tuple[Document, list]]:
     """The split's stories with their human questions, those with the most questions first
     (in order of appearance among equals)."""
     by_story: dict[int, tuple[Document, list]] = {}
-    for item in datasets.load("newsqa", split).items:
+    for item in datasets.load("newsqa", split, folder).items:
         document = item.documents[0]
         by_story.setdefault(id(document), (document, []))[1].append(item)
     ranked = sorted(by_story.values(), key=lambda pair: -len(pair[1]))
@@ -119,26 +115,26 @@ def cosine_table(rows: list[dict]) -> None:
         print(f"| {cosine} | {len(close)} | {share:.2f} |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"split": "tune", "stories": 1, "model": harness.SMOKE_MODEL})
     parser.add_argument("--split", choices=datasets.SPLITS, default="report")
     parser.add_argument("--stories", type=int, default=60)
     parser.add_argument("--cosine", type=float, default=0.8)
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_model_option()
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--sample", action="store_true", help="print the sample article's panel")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model)
     with tempfile.TemporaryDirectory() as folder:
-        nutgraf = Nutgraf(str(Path(folder) / "related.db"), model=args.model)
+        nutgraf = Nutgraf(str(Path(folder) / "related.db"), settings=settings)
         if args.sample:
             return sample(nutgraf)
-        try:
-            chosen = stories(args.split, args.stories)
-        except Exception as error:  # the evaluation folder is absent
-            print(f"skipped: {error}")
-            return
-        OUT.mkdir(exist_ok=True)
-        out = OUT / f"related-{args.split}.jsonl"
+        chosen = stories(args.split, args.stories, harness.eval_path(settings))
+        out = harness.out_dir(args) / f"related-{args.split}.jsonl"
         rows = [json.loads(line) for line in out.read_text().splitlines()] if args.resume and out.exists() else []
         with out.open("a" if args.resume else "w") as sink:
             for document, humans in tqdm(chosen[len(rows):], desc="stories", file=sys.stderr):
@@ -152,10 +148,7 @@ def main() -> None:
 
 
 def sample(nutgraf: Nutgraf) -> None:
-    if not SAMPLE.exists():
-        print(f"skipped: {SAMPLE} is absent")
-        return
-    [outcome] = nutgraf.ingest([str(SAMPLE)])
+    [outcome] = nutgraf.ingest([str(harness.sample_article())])
     started = time.perf_counter()
     nutgraf.prepare(outcome.article_id)
     print(f"prepared in {time.perf_counter() - started:.1f} s")
@@ -171,4 +164,4 @@ def sample(nutgraf: Nutgraf) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

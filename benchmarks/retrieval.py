@@ -12,14 +12,15 @@
 (d) --only million: the same on a million sentences: the CNN stories, then copies whose
     vectors carry Gaussian noise (cosine about 0.75 to the original), with real questions.
 
-    .venv/bin/python benchmarks/retrieval.py                  # report splits
-    .venv/bin/python benchmarks/retrieval.py --split tune --grid  # fusion settings on tune
-    .venv/bin/python benchmarks/retrieval.py --only latency,million
+    python -m benchmarks.retrieval                  # report splits
+    python -m benchmarks.retrieval --split tune --grid  # fusion settings on tune
+    python -m benchmarks.retrieval --only latency,million
 
 Databases are built through the Python API once and kept in benchmarks/out/ (delete them
-to rebuild); stale vectors are re-embedded on the next run. Reads ../shared/eval next to the
-repository and skips when it is absent. Writes benchmarks/out/retrieval-<split>.json
-(a run of some parts with --only keeps the other parts' figures there).
+to rebuild); stale vectors are re-embedded on the next run. Reads the evaluation data and
+skips when it is absent. Writes benchmarks/out/retrieval-<split>.json (a run of some parts
+with --only keeps the other parts' figures there). A smoke run does every part, on a few
+articles.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import json
 import os
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,21 +41,22 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nutgraf.api import Nutgraf
+from nutgraf.ingest.pipeline import article_id
+from nutgraf.records import Document, Hit, Scope
+from nutgraf.retrieval.embedder import get_embedder
+from nutgraf.retrieval.reindex import reindex
+from nutgraf.retrieval.search import Fusion, Retriever
+from nutgraf.settings import Settings, current
+from nutgraf.store import open_store
 
-from nutgraf.api import Nutgraf  # noqa: E402
-from nutgraf.ingest.pipeline import article_id  # noqa: E402
-from nutgraf.records import Document, Hit, Scope  # noqa: E402
-from nutgraf.retrieval.embedder import get_embedder  # noqa: E402
-from nutgraf.retrieval.reindex import reindex  # noqa: E402
-from nutgraf.retrieval.search import Fusion, Retriever  # noqa: E402
-from nutgraf.store.sqlite import SQLiteStore  # noqa: E402
+from . import harness
 
-EVAL = REPO.parent / "shared" / "eval"
-OUT = REPO / "benchmarks" / "out"
 POOL = 50  # candidates taken from each ranking, as the retriever does for limit <= 10
 KS = (1, 3, 5, 10)
+SQUAD_ARTICLES = 8  # Wikipedia pages of SQuAD 2.0's dev set in each split
+CNN_STORIES = 1000
+MILLION = 1_000_000
 
 
 @dataclass
@@ -72,17 +73,16 @@ class Query:
 # -- building the archives
 
 
-def built_archive(name: str, documents: Callable[[], list[Document]]) -> Nutgraf:
-    """The archive ``name`` from benchmarks/out/, ingested through the API on first use."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"retrieval-{name}.db"
+def built_archive(name: str, documents: Callable[[], list[Document]], out: Path, settings: Settings) -> Nutgraf:
+    """The archive ``name`` from ``out``, ingested through the API on first use."""
+    path = out / f"retrieval-{name}.db"
     if not path.exists():
         partial = path.with_suffix(".partial.db")
-        for stale in OUT.glob(partial.name + "*"):
+        for stale in out.glob(partial.name + "*"):
             stale.unlink()
         started = time.perf_counter()
         docs = documents()
-        api = Nutgraf(str(partial))
+        api = Nutgraf(str(partial), settings=settings)
         failed = [o for o in api.ingest_documents(docs) if o.failed]
         api.close()
         if failed:
@@ -90,8 +90,8 @@ def built_archive(name: str, documents: Callable[[], list[Document]]) -> Nutgraf
         os.replace(partial, path)
         seconds = time.perf_counter() - started
         print(f"built {path.name}: {len(docs)} documents in {seconds:.0f} s", file=sys.stderr)
-    api = Nutgraf(str(path))
-    refreshed = reindex(api.store, get_embedder())
+    api = Nutgraf(str(path), settings=settings)
+    refreshed = reindex(api.store, get_embedder(settings.embedder_threads))
     if refreshed:
         print(f"{path.name}: re-embedded {refreshed} articles", file=sys.stderr)
     return api
@@ -109,9 +109,26 @@ def squad_url(article: dict, number: int) -> str:
     return f"https://squad.example/{article['title']}/{number}"
 
 
-def multihop_facts() -> dict[str, list[dict]]:
-    """Evidence facts grouped by article URL, each fact once, in first-seen order."""
-    truth = json.loads((EVAL / "multihop-rag" / "ground_truth.json").read_text())
+def squad_pages(root: Path, split: str, count: int) -> list[dict]:
+    """The first ``count`` of the split's Wikipedia pages."""
+    data = json.loads((root / "squad2-dev" / "dev-v2.0.json").read_text())["data"]
+    return (data[0:SQUAD_ARTICLES] if split == "tune" else data[SQUAD_ARTICLES:2 * SQUAD_ARTICLES])[:count]
+
+
+def squad_archive(pages: list[dict], split: str, out: Path, settings: Settings) -> Nutgraf:
+    # Fewer pages than the split's make an archive of their own.
+    name = f"squad-{split}" if len(pages) == SQUAD_ARTICLES else f"squad-{split}-{len(pages)}"
+    return built_archive(name, lambda: squad_documents(pages), out, settings)
+
+
+def multihop_facts(root: Path, queries: int | None = None) -> dict[str, list[dict]]:
+    """Evidence facts grouped by article URL, each fact once, in first-seen order: of every
+    query, or of the first ``queries`` of each split."""
+    truth = json.loads((root / "multihop-rag" / "ground_truth.json").read_text())
+    if queries is not None:
+        ids = [query["id"] for query in json.loads((root / "multihop-rag" / "queries.json").read_text())["queries"]]
+        chosen = set(ids[:queries] + ids[250:250 + queries])
+        truth = {key: item for key, item in truth.items() if key in chosen}
     by_url: dict[str, list[dict]] = {}
     for item in truth.values():
         for fact in item["evidence_list"]:
@@ -145,10 +162,14 @@ def untokenize(text: str) -> str:
     return re.sub(r'" (.*?) "', r'"\1"', text)
 
 
-def cnn_documents() -> list[Document]:
-    lines = (EVAL / "newsqa" / "forget_set_1000.json").read_text().splitlines()
-    stories = [json.loads(line)["answer"] for line in lines if line.strip()]
+def cnn_documents(root: Path, count: int = CNN_STORIES) -> list[Document]:
+    lines = (root / "newsqa" / "forget_set_1000.json").read_text().splitlines()
+    stories = [json.loads(line)["answer"] for line in lines if line.strip()][:count]
     return [Document(text=untokenize(story), source="CNN") for story in stories]
+
+
+def cnn_archive(root: Path, count: int, out: Path, settings: Settings) -> Nutgraf:
+    return built_archive(f"cnn{count}", lambda: cnn_documents(root, count), out, settings)
 
 
 # -- queries with their gold sentences
@@ -183,11 +204,12 @@ def squad_queries(api: Nutgraf, articles: list[dict]) -> tuple[list[Query], list
     return own, archive
 
 
-def multihop_queries(api: Nutgraf, by_url: dict[str, list[dict]], split: str) -> list[Query]:
-    root = EVAL / "multihop-rag"
+def multihop_queries(api: Nutgraf, root: Path, by_url: dict[str, list[dict]], split: str,
+                     count: int | None = None) -> list[Query]:
+    root = root / "multihop-rag"
     questions = json.loads((root / "queries.json").read_text())["queries"]
     truth = json.loads((root / "ground_truth.json").read_text())
-    chosen = questions[:250] if split == "tune" else questions[250:]
+    chosen = (questions[:250] if split == "tune" else questions[250:])[:count]
     spans = fact_sentences(api, by_url)
     queries = []
     for question in chosen:
@@ -255,9 +277,9 @@ def fusion_grid(store, embedder, sets: dict[str, list[Query]]) -> list[dict]:
 # -- latency, in a process that only searches
 
 
-def latency_probe(db: str, questions_file: str) -> dict:
-    api = Nutgraf(db)
-    embedder = get_embedder()
+def latency_probe(db: str, questions_file: str, settings: Settings) -> dict:
+    api = Nutgraf(db, settings=settings)
+    embedder = get_embedder(settings.embedder_threads)
     retriever = Retriever(api.store, embedder)
     questions = [q for q in json.loads(Path(questions_file).read_text())]
     ids = api.store.article_ids()
@@ -276,7 +298,7 @@ def latency_probe(db: str, questions_file: str) -> dict:
         started = time.perf_counter()
         dense_hits.append(api.store.dense_search(vector, Scope(), POOL))
         timings["archive_dense"].append((time.perf_counter() - started) * 1000)
-    search_rss = peak_rss_mib()
+    search_rss = harness.peak_rss_mb()  # before the embedding below, which loads more
     texts = [s.text for i in ids[:40] for s in api.store.sentences(i)][:1000]
     started = time.perf_counter()
     embedder.embed(texts)
@@ -287,12 +309,12 @@ def latency_probe(db: str, questions_file: str) -> dict:
         "searches": len(questions),
         "threads": embedder.threads,
         "first_search_seconds": round(first_search_seconds, 1),
-        **{f"{name}_ms": percentiles(values) for name, values in timings.items()},
+        **{f"{name}_ms": harness.percentiles(values) for name, values in timings.items()},
         "dense_recall_at_10": exact_recall(api.store, vectors, dense_hits),
         "peak_rss_mib": search_rss,
         "embed_seconds_per_100_sentences": round(per_100, 3),
         "embed_sentences": len(texts),
-        "peak_rss_after_embedding_mib": peak_rss_mib(),
+        "peak_rss_after_embedding_mib": harness.peak_rss_mb(),
         "load_average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
     }
 
@@ -314,17 +336,17 @@ def exact_recall(store, vectors, found: list[list[Hit]], k: int = 10) -> float:
     return round(statistics.fmean(recalls), 4)
 
 
-def million_archive(source: Nutgraf, total: int) -> str:
-    """benchmarks/out/retrieval-cnn<total>.db: the CNN stories, then copies of them whose
+def million_archive(source: Nutgraf, total: int, out: Path, settings: Settings) -> str:
+    """retrieval-cnn<total>.db in ``out``: the CNN stories, then copies of them whose
     vectors carry Gaussian noise of the data's own spread (cosine about 0.75 to the original),
     until ``total`` sentences; the copies keep the original text."""
-    path = OUT / f"retrieval-cnn{total}.db"
+    path = out / f"retrieval-cnn{total}.db"
     if path.exists():
         return str(path)
     partial = path.with_suffix(".partial.db")
-    for stale in OUT.glob(partial.name + "*"):
+    for stale in out.glob(partial.name + "*"):
         stale.unlink()
-    store = SQLiteStore(partial)
+    store = open_store(partial, settings)
     originals = [source.store.get_article(i) for i in source.store.article_ids()]
     spread = np.vstack([a.embeddings for a in originals]).std(axis=0)
     scale = np.sqrt(1 / 0.75**2 - 1) / np.linalg.norm(spread)
@@ -348,23 +370,16 @@ def million_archive(source: Nutgraf, total: int) -> str:
     return str(path)
 
 
-def peak_rss_mib() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    cuts = statistics.quantiles(values, n=100)
-    return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2)}
-
-
-def latency(db: str, count: int) -> dict:
-    with (EVAL / "newsqa" / "newsqa_indomain_utility.csv").open(newline="") as f:
+def latency(db: str, count: int, root: Path, out: Path) -> dict:
+    """The latency figures of ``db``, measured in a process that only searches (it reads the
+    environment's settings, as a server does)."""
+    with (root / "newsqa" / "newsqa_indomain_utility.csv").open(newline="") as f:
         questions = [untokenize(row["question"]) for row in csv.DictReader(f)][:count]
-    questions_file = OUT / "retrieval-latency-questions.json"
+    questions_file = out / "retrieval-latency-questions.json"
     questions_file.write_text(json.dumps(questions))
     probe = subprocess.run(
-        [sys.executable, __file__, "--probe", db, str(questions_file)],
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "benchmarks.retrieval", "--probe", db, str(questions_file)],
+        capture_output=True, text=True, check=True, cwd=harness.ROOT,
     )
     return json.loads(probe.stdout)
 
@@ -412,31 +427,42 @@ def latency_table(figures: dict) -> str:
     ]) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={
+        "only": "squad,multihop,latency,million", "squad_articles": 1, "multihop_queries": 5, "cnn_stories": 10,
+        "million": 21_000, "searches": 10})
     parser.add_argument("--split", choices=["report", "tune"], default="report")
     parser.add_argument("--only", default="squad,multihop,latency",
                         help="comma-separated parts: squad, multihop, latency, million")
     parser.add_argument("--grid", action="store_true", help="compare fusion settings (tune split)")
     parser.add_argument("--searches", type=int, default=200, help="queries timed per scope")
+    parser.add_argument("--squad-articles", type=int, default=SQUAD_ARTICLES, help="SQuAD pages of the split")
+    parser.add_argument("--multihop-queries", type=int,
+                        help="only the split's first N MultiHop-RAG queries, over their own evidence")
+    parser.add_argument("--cnn-stories", type=int, default=CNN_STORIES, help="CNN stories of the latency archive")
+    parser.add_argument("--million", type=int, default=MILLION, help="sentences of the million archive")
     parser.add_argument("--probe", nargs=2, metavar=("DB", "QUESTIONS"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments()
+    args = parser.parse_args(argv)
+    settings = current()
     if args.probe:
-        print(json.dumps(latency_probe(*args.probe)))
+        print(json.dumps(latency_probe(*args.probe, settings)))
         return
-    if not EVAL.is_dir():
-        print(f"skipped: {EVAL} is absent")
-        return
+    root = harness.eval_path(settings)
+    out = harness.out_dir(args)
     if args.grid and args.split != "tune":
-        sys.exit("--grid tunes settings, so it runs on --split tune only")
+        parser.error("--grid tunes settings, so it runs on --split tune only")
     parts = set(args.only.split(","))
     results: dict = {"split": args.split, "fusion": Fusion().__dict__}
-    embedder = get_embedder()
+    embedder = get_embedder(settings.embedder_threads)
     grid_sets: dict[str, list[Query]] = {}
     if "squad" in parts:
-        data = json.loads((EVAL / "squad2-dev" / "dev-v2.0.json").read_text())["data"]
-        articles = data[0:8] if args.split == "tune" else data[8:16]
-        api = built_archive(f"squad-{args.split}", lambda: squad_documents(articles))
+        articles = squad_pages(root, args.split, args.squad_articles)
+        api = squad_archive(articles, args.split, out, settings)
         own, archive = squad_queries(api, articles)
         retriever = Retriever(api.store, embedder)
         results["squad_paragraph"] = side_by_side(retriever, own)
@@ -451,9 +477,11 @@ def main() -> None:
             grid_sets.update(squad_paragraph=own, squad_archive=archive)
             squad_store = api.store
     if "multihop" in parts:
-        by_url = multihop_facts()
-        api = built_archive("multihop", lambda: multihop_documents(by_url))
-        queries = multihop_queries(api, by_url, args.split)
+        count = args.multihop_queries
+        by_url = multihop_facts(root, count)
+        name = "multihop" if count is None else f"multihop-{count}"
+        api = built_archive(name, lambda: multihop_documents(by_url), out, settings)
+        queries = multihop_queries(api, root, by_url, args.split, count)
         retriever = Retriever(api.store, embedder)
         results["multihop"] = side_by_side(retriever, queries, ks=(5, 10))
         results["multihop_queries"] = len(queries)
@@ -467,22 +495,22 @@ def main() -> None:
         results["grid_squad"] = fusion_grid(squad_store, embedder, grid_sets)
         print(grid_table(results["grid_squad"]))
     if "latency" in parts:
-        api = built_archive("cnn1000", cnn_documents)
+        api = cnn_archive(root, args.cnn_stories, out, settings)
         db = api.store.url
         api.close()
-        results["latency"] = latency(db, args.searches)
+        results["latency"] = latency(db, args.searches, root, out)
         print(latency_table(results["latency"]))
     if "million" in parts:
-        api = built_archive("cnn1000", cnn_documents)
-        db = million_archive(api, 1_000_000)
+        api = cnn_archive(root, args.cnn_stories, out, settings)
+        db = million_archive(api, args.million, out, settings)
         api.close()
-        results["latency_million"] = latency(db, args.searches)
+        results["latency_million"] = latency(db, args.searches, root, out)
         print(latency_table(results["latency_million"]))
     # Runs of some parts (--only) update their own figures and keep the others.
-    path = OUT / f"retrieval-{args.split}.json"
+    path = out / f"retrieval-{args.split}.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**previous, **results}, indent=2))
+    harness.write_json(path, {**previous, **results})
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

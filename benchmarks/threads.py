@@ -1,7 +1,7 @@
 """One llama.cpp thread or two, on a server that also serves other readers.
 
-    .venv/bin/python benchmarks/threads.py
-    .venv/bin/python benchmarks/threads.py --threads 1,2 --questions 16
+    python -m benchmarks.threads
+    python -m benchmarks.threads --threads 1,2 --questions 16
 
 For each thread count, ``nutgraf serve`` (one worker, the default model) is started on the
 sample articles of nutgraf/samples, which it prepares first. Then one reader asks questions
@@ -12,10 +12,8 @@ ask latency p50/p95 in both cases and the second client's latency and rate.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -23,11 +21,10 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nutgraf.settings import Settings, current, env_name
 
-from load import QUESTIONS, ingest_samples, start_server, stop_server, wait_for_related  # noqa: E402
-
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
+from . import harness
+from .load import QUESTIONS, ingest_samples, start_server, stop_server, wait_for_related
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -59,9 +56,9 @@ def browse(base: str, ids: list[str], stop: threading.Event, latencies: list[flo
             i += 1
 
 
-def measure(threads: int, db: Path, ids: list[str], args, out: Path) -> dict:
-    os.environ["NUTGRAF_LLM_THREADS"] = str(threads)
-    process, base = start_server(db, 1, args.model, out / f"serve-{threads}.log")
+def measure(threads: int, db: Path, ids: list[str], args, settings: Settings, out: Path) -> dict:
+    environment = {**os.environ, env_name("llm_threads"): str(threads)}
+    process, base = start_server(db, 1, settings.model, out / f"serve-{threads}.log", environment)
     try:
         for article_id in ids:
             wait_for_related(base, article_id)
@@ -81,26 +78,33 @@ def measure(threads: int, db: Path, ids: list[str], args, out: Path) -> dict:
         stop_server(process)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"model": harness.SMOKE_MODEL, "threads": "1", "questions": 2,
+                                               "articles": 1})
+    parser.add_model_option()
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--questions", type=int, default=16)
-    args = parser.parse_args()
+    parser.add_argument("--articles", type=int, help="the first N sample articles (default: all)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model)
     with tempfile.TemporaryDirectory(prefix="nutgraf-threads-") as tmp:
         out = Path(tmp)
         db = out / "nutgraf.db"
-        ids = ingest_samples(db)
-        rows = [measure(int(t), db, ids, args, out) for t in args.threads.split(",")]
-    print("| threads | ask alone p50 / p95 | ask beside a second client p50 / p95 | "
-          "second client p50 / p95 | second client requests/s |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        def pair(values, scale=1.0, unit="s"):
-            return f"{statistics.median(values) * scale:.2f} / {percentile(values, 0.95) * scale:.2f} {unit}"
-        print(f"| {row['threads']} | {pair(row['alone'])} | {pair(row['shared'])} | "
-              f"{pair(row['others'], 1000, 'ms')} | {row['others_per_second']:.1f} |")
+        ids = ingest_samples(db, settings, args.articles)
+        rows = [measure(int(t), db, ids, args, settings, out) for t in args.threads.split(",")]
+
+    def pair(values, scale=1.0, unit="s"):
+        return f"{statistics.median(values) * scale:.2f} / {percentile(values, 0.95) * scale:.2f} {unit}"
+
+    print(harness.table(["threads", "ask alone p50 / p95", "ask beside a second client p50 / p95",
+                         "second client p50 / p95", "second client requests/s"],
+                        [[row["threads"], pair(row["alone"]), pair(row["shared"]), pair(row["others"], 1000, "ms"),
+                          f"{row['others_per_second']:.1f}"] for row in rows]))
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

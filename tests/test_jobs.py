@@ -92,14 +92,14 @@ def test_no_prepare_only_queues_and_prepare_does_the_rest(tmp_path):
     assert unknown.exit_code == 1 and "no article" in unknown.output
 
 
-def test_cache_shows_and_clears_the_kept_states(tmp_path, monkeypatch):
+def test_cache_shows_and_clears_what_the_model_read(tmp_path, monkeypatch):
     monkeypatch.setenv("NUTGRAF_STATE_DIR", str(tmp_path / "states"))
-    from nutgraf.llm.states import StateStore, state_store
+    from nutgraf.llm.prefix_cache import PrefixCache
     from nutgraf.settings import current
 
-    store = state_store(current())
+    cache = PrefixCache.from_settings(current())
     tokens = list(range(100))
-    store.save(StateStore.key("m", tokens), tokens, b"x" * 1000)
+    cache.save(PrefixCache.key("m", tokens), tokens, b"x" * 1000)
     shown = json.loads(CliRunner().invoke(cli, ["cache", "--json"]).output)
     assert shown["files"] == 1 and shown["directory"] == str(tmp_path / "states")
     cleared = json.loads(CliRunner().invoke(cli, ["cache", "--clear", "--json"]).output)

@@ -145,3 +145,16 @@ def test_the_environment_is_read_at_the_edges_only():
                if (lines := reads_the_environment(path))}
     assert set(readers) <= EDGES, {name: lines for name, lines in readers.items() if name not in EDGES}
     assert "nutgraf/cli/main.py" in readers and "nutgraf/server/app.py" in readers
+
+
+def test_a_benchmark_reads_the_environment_in_its_main_only():
+    """A benchmark's ``main`` is its edge: it hands the settings down to everything it calls."""
+    import ast
+
+    for path in (ROOT / "benchmarks").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        in_main = {node.lineno for function in ast.walk(tree)
+                   if isinstance(function, ast.FunctionDef) and function.name == "main"
+                   for node in ast.walk(function) if hasattr(node, "lineno")}
+        elsewhere = [line for line in reads_the_environment(path) if line not in in_main]
+        assert not elsewhere, f"{path.relative_to(ROOT)} reads the environment outside main(), lines {elsewhere}"

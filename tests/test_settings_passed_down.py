@@ -40,9 +40,9 @@ def test_a_local_model_reads_its_settings_from_nutgraf(tmp_path, environment_say
     llm = nutgraf.answerer.llm
     assert llm.path == tmp_path / "models" / "smollm2-135m.gguf"
     assert llm.threads == 1 and ":q8_0:" in llm.identity
-    assert (llm.states.directory, llm.states.capacity) == (tmp_path / "states", 7 << 20)
+    assert (llm.prefix_cache.directory, llm.prefix_cache.capacity) == (tmp_path / "states", 7 << 20)
     assert nutgraf.read_ahead(ingested.article_id)
-    assert llm.states.usage().files == 1  # what it read is kept where the settings say
+    assert llm.prefix_cache.usage().files == 1  # what it read is kept where the settings say
     assert not (tmp_path / "env-states").exists() and not (tmp_path / "env-models").exists()
 
 

@@ -1,33 +1,34 @@
-"""Commands about the language models: the packaged models, and the article states they keep."""
+"""Commands about the language models: the packaged models, and the prefix cache of what they read."""
 
 from __future__ import annotations
 
 import click
 
 from ..llm.packaged import list_models, model_path
-from ..llm.states import state_store
+from ..llm.prefix_cache import PrefixCache
 from .common import dump, json_option, reports_errors
 
 
 @click.command()
-@click.option("--clear", is_flag=True, help="Delete every kept article state.")
+@click.option("--clear", is_flag=True, help="Delete everything kept: every article is read again when next asked about.")
 @json_option
 @click.pass_obj
 @reports_errors
 def cache(settings, clear, as_json):
-    """Show (or clear) the article states a local model keeps: what it read of each article,
-    so later questions, processes and servers skip reading it again. Least recently used
-    states go first when the cap is reached (NUTGRAF_STATE_CACHE_MB)."""
-    store = state_store(settings)
-    removed = store.clear() if clear else 0
-    usage = store.usage()
+    """Show (or clear) the prefix cache: what a local model has read of each article (the
+    evaluated prompt up to the article's end), kept so that later questions, processes and
+    servers skip reading it again. The least recently used go first when the cap is reached
+    (NUTGRAF_STATE_CACHE_MB)."""
+    cache = PrefixCache.from_settings(settings)
+    removed = cache.clear() if clear else 0
+    usage = cache.usage()
     if as_json:
         dump({"directory": str(usage.directory) if usage.directory else None, "files": usage.files,
               "bytes": usage.bytes, "capacity_bytes": usage.capacity, "removed": removed})
         return
     if clear:
-        click.echo(f"Removed {removed} kept article state{'s' if removed != 1 else ''}.")
-    click.echo(f"{usage.files} article states, {usage.bytes / 2**20:,.1f} MB of "
+        click.echo(f"Removed {removed} read article{'s' if removed != 1 else ''}.")
+    click.echo(f"{usage.files} read articles kept (one per article and model), {usage.bytes / 2**20:,.1f} MB of "
                f"{usage.capacity / 2**20:,.0f} MB, in {usage.directory or 'memory only'}")
 
 

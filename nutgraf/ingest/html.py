@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..records import Document
 
 # Comments are not the article; tables often are. favor_precision was chosen on the first
-# half of the scrapinghub pages (benchmarks/extraction.py), where it beat the default and
+# half of the scrapinghub pages (benchmarks.extraction), where it beat the default and
 # favor_recall: boilerplate in the text becomes wrong citations later.
 EXTRACTION = {
     "include_comments": False,

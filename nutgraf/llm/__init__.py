@@ -18,7 +18,7 @@ from ..errors import InputError, ModelError
 from ..settings import DEFAULT_MODEL, Settings, defaults
 from .base import LLM, Completion, Message, TokenChoice, option_logprobs
 from .packaged import PACKAGED_MODELS, ModelInfo, find_packaged, list_models, model_path
-from .states import state_store
+from .prefix_cache import PrefixCache
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -48,9 +48,9 @@ def load_model(spec: str = DEFAULT_MODEL, settings: Settings | None = None, **op
     URL of an OpenAI-compatible API (``.../v1``), optionally ending in ``#model-name``.
     ``settings`` give a local model its threads (``llm_threads``), its attention cache
     (``kv_type``), where packaged models are kept (``models_dir``) and where what it read is
-    kept (``state_dir``, ``state_cache_mb``; see :mod:`nutgraf.llm.states`); a server its
+    kept (``state_dir``, ``state_cache_mb``; see :mod:`nutgraf.llm.prefix_cache`); a server its
     ``llm_api_key``. Without them, the defaults. ``options`` go to the backend over the
-    settings: ``n_ctx``, ``n_threads``, ``parallel``, ``kv_type``, ``states`` for local
+    settings: ``n_ctx``, ``n_threads``, ``parallel``, ``kv_type``, ``prefix_cache`` for local
     models; ``model``, ``api_key``, ``timeout`` for servers.
     """
     settings = settings or defaults()
@@ -81,7 +81,7 @@ def _open(spec: str, settings: Settings, **options: Any) -> LLM:
 
     from .llamacpp import LlamaCppModel  # llama.cpp loads only when a local model is asked for
 
-    options.setdefault("states", state_store(settings))
+    options.setdefault("prefix_cache", PrefixCache.from_settings(settings))
     options.setdefault("kv_type", settings.kv_type)
     options.setdefault("n_threads", settings.llm_threads)
     packaged = find_packaged(spec)

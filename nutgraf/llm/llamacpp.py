@@ -4,8 +4,8 @@ Reading the prompt is nearly all of the latency on a CPU (an 800-token article c
 seconds, a short answer a fraction of that), so what was read is kept: the live sequence
 keeps the tokens it evaluated last, and a prompt that names its shared prefix (the article,
 ahead of the task and question) has that prefix's evaluated state saved in a
-:class:`~nutgraf.llm.states.StateStore`, which later prompts, processes and servers restore
-instead of reading the article again.
+:class:`~nutgraf.llm.prefix_cache.PrefixCache`, which later prompts, processes and servers
+restore instead of reading the article again.
 
 Generation is a plain greedy loop over the raw logits. That keeps the per-token
 log-probabilities exact and cheap (no full logits matrix is kept for the prompt), and a
@@ -33,7 +33,7 @@ from .base import Completion, Message, Stream
 from .packaged import known_sha256
 from .replies import Reply, Run
 from .sequences import KV_TYPES, Sequences
-from .states import StateStore
+from .prefix_cache import PrefixCache
 
 LIVE = 0  # the sequence readers' questions run on; batched prompts use the ones after it
 GRAMMAR_CACHE_SIZE = 32
@@ -51,12 +51,12 @@ class LlamaCppModel:
         n_threads: int | None = None,
         n_batch: int = 512,
         parallel: int = 8,
-        states: StateStore | None = None,
+        prefix_cache: PrefixCache | None = None,
         kv_type: str = "f16",
         sha256: str | None = None,
     ) -> None:
         """``parallel`` sequences can be decoded side by side (see :meth:`complete_many`);
-        ``states`` keeps evaluated prefixes (default: in memory only); ``kv_type`` "q8_0"
+        ``prefix_cache`` keeps evaluated prefixes (default: in memory only); ``kv_type`` "q8_0"
         halves the memory of the kept states; ``sha256`` identifies the file's content
         (computed when not given) so saved states are never restored into another model."""
         path = Path(path)
@@ -81,7 +81,7 @@ class LlamaCppModel:
         # The live sequence, one per prompt read side by side, and one for prompts read aside.
         self._seqs = Sequences(self._llama.model, n_ctx, n_batch, self.threads, self.parallel + 2, kv_type)
         self._aside = self.parallel + 1
-        self.states = states if states is not None else StateStore(None)
+        self.prefix_cache = prefix_cache if prefix_cache is not None else PrefixCache(None)
         digest = sha256 or known_sha256(path)  # remembered beside the file, hashed once
         self.identity = f"{digest}:{kv_type}:llama-cpp-python-{llama_cpp.__version__}"
         self._grammars: OrderedDict[str, llama_cpp.llama_sampler_p] = OrderedDict()
@@ -205,13 +205,13 @@ class LlamaCppModel:
         if shared < MIN_SAVED_TOKENS or reused >= shared:
             return reused, reused
         prefix = np.asarray(tokens[:shared], dtype=np.int32)
-        key = StateStore.key(self.identity, prefix)
-        state = self.states.load(key, prefix)
+        key = PrefixCache.key(self.identity, prefix)
+        state = self.prefix_cache.load(key, prefix)
         if state is not None and self._seqs.restore(seq, state, tokens[:shared]):
             return shared, shared
         self._seqs.keep(seq, reused)
         self._seqs.feed(seq, tokens[reused:shared], logits=False)
-        self.states.save(key, prefix, self._seqs.save(seq))
+        self.prefix_cache.save(key, prefix, self._seqs.save(seq))
         return shared, reused
 
     def _next(self, index: int, sampler) -> tuple[int, np.ndarray]:

@@ -8,7 +8,7 @@ import pytest
 from nutgraf.errors import InputError, ModelError
 from nutgraf.llm import load_model, option_logprobs
 from nutgraf.llm.llamacpp import LlamaCppModel, common_prefix, default_threads
-from nutgraf.llm.states import StateStore
+from nutgraf.llm.prefix_cache import PrefixCache
 from nutgraf.settings import Settings
 
 YES_NO = 'root ::= "yes" | "no"'
@@ -120,8 +120,8 @@ def article_prefix(article: str) -> str:
 def test_alternating_articles_reuse_saved_states(
     smollm2_path: Path, ask, bridge_article: str, fire_article: str, tmp_path: Path
 ) -> None:
-    states = StateStore(tmp_path / "states")
-    model = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1, states=states)
+    cache = PrefixCache(tmp_path / "states")
+    model = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1, prefix_cache=cache)
     bridge, fire = article_prefix(bridge_article), article_prefix(fire_article)
     bridge_tokens = model.count_tokens(bridge_article)
     first = model.complete(ask(bridge_article, "Who cut the ribbon?"), max_tokens=8, prefix=bridge)
@@ -132,11 +132,11 @@ def test_alternating_articles_reuse_saved_states(
     back = model.complete(ask(fire_article, "How many maps were saved?"), max_tokens=16, prefix=fire)
     assert back.cached_prompt_tokens > model.count_tokens(fire_article)
     model.close()
-    assert states.usage().files == 2
+    assert cache.usage().files == 2
 
     # A new model, as in another process, reads neither article again; without the saved
     # states it reads the prompt whole and answers the same.
-    restored = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1, states=StateStore(tmp_path / "states"))
+    restored = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1, prefix_cache=PrefixCache(tmp_path / "states"))
     warm = restored.complete(ask(bridge_article, "How much did the repair cost?"), max_tokens=16, prefix=bridge)
     restored.close()
     fresh = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1)

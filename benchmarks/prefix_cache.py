@@ -1,11 +1,11 @@
-"""The state store: bytes kept per article, time to load a state, and whether answers read
-from kept states are the answers read from scratch; with f16 or q8_0 attention caches.
+"""The prefix cache: bytes kept per article, time to load a kept state, and whether answers
+read from kept states are the answers read from scratch; with f16 or q8_0 attention caches.
 
-    NUTGRAF_LLM_THREADS=2 .venv/bin/python benchmarks/states.py --questions 100
-    NUTGRAF_LLM_THREADS=2 .venv/bin/python benchmarks/states.py --questions 100 --kv-type q8_0
+    NUTGRAF_LLM_THREADS=2 python -m benchmarks.prefix_cache --questions 100
+    NUTGRAF_LLM_THREADS=2 python -m benchmarks.prefix_cache --questions 100 --kv-type q8_0
 
 SQuAD 2.0 tune questions (spread over its paragraphs). Each paragraph is read ahead once
-and its state kept in a fresh state folder. Every question is then answered twice, each
+and its state kept in a fresh cache folder. Every question is then answered twice, each
 time with the model's live cells dropped first: once starting from the kept state, once
 reading the paragraph from scratch. Prints state sizes, load times, SQuAD F1 of each way
 and how many answers agree; predictions go to benchmarks/out/states-<kv>.jsonl, so runs
@@ -14,31 +14,24 @@ with different cache types can be compared.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from nutgraf import Nutgraf
+from nutgraf.eval import datasets, metrics
+from nutgraf.eval.calibrate import sample
+from nutgraf.eval.runner import cache_db, ingest_corpus
+from nutgraf.llm import model_path
+from nutgraf.llm.llamacpp import LlamaCppModel
+from nutgraf.llm.packaged import PACKAGED_MODELS
+from nutgraf.llm.prefix_cache import PrefixCache
+from nutgraf.records import Scope
+from nutgraf.settings import current
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from calibrate import sample  # noqa: E402
-
-from nutgraf import Nutgraf  # noqa: E402
-from nutgraf.eval import datasets, metrics  # noqa: E402
-from nutgraf.eval.runner import cache_db, ingest_corpus  # noqa: E402
-from nutgraf.llm import model_path  # noqa: E402
-from nutgraf.llm.llamacpp import LlamaCppModel  # noqa: E402
-from nutgraf.llm.packaged import PACKAGED_MODELS  # noqa: E402
-from nutgraf.llm.states import StateStore  # noqa: E402
-from nutgraf.records import Scope  # noqa: E402
-from nutgraf.settings import DEFAULT_MODEL  # noqa: E402
-
-OUT = ROOT / "benchmarks" / "out"
+from . import harness
 
 
 def answers(nutgraf: Nutgraf, items, model: LlamaCppModel) -> list[dict]:
@@ -53,22 +46,30 @@ def answers(nutgraf: Nutgraf, items, model: LlamaCppModel) -> list[dict]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> harness.Arguments:
+    parser = harness.Arguments(__doc__, smoke={"questions": 2, "model": harness.SMOKE_MODEL})
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--kv-type", choices=["f16", "q8_0"], default="f16")
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(PACKAGED_MODELS))
-    args = parser.parse_args()
-    try:
-        evalset = sample(datasets.load("squad2", "tune"), args.questions, "squad2")
-    except Exception as error:  # the evaluation folder is absent
-        print(f"skipped: {error}")
-        return
+    parser.add_argument("--model", choices=list(PACKAGED_MODELS),
+                        help="a packaged model (default: NUTGRAF_MODEL, else nutgraf's default)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments().parse_args(argv)
+    settings = current().with_values(model=args.model, kv_type=args.kv_type)
+    harness.eval_path(settings)  # skips without the evaluation data
+    evalset = sample(datasets.load("squad2", "tune", settings.eval_dir), args.questions, "squad2")
+    model, path = settings.model, model_path(settings.model, settings.models_dir)
+
+    def local_model(cache: PrefixCache) -> LlamaCppModel:
+        return LlamaCppModel(path, name=model, sha256=PACKAGED_MODELS[model].sha256, n_threads=settings.llm_threads,
+                             prefix_cache=cache, kv_type=settings.kv_type)
+
     with tempfile.TemporaryDirectory() as folder:
-        store = StateStore(Path(folder) / "states", capacity_bytes=1 << 40, memory_bytes=0)
-        kept = LlamaCppModel(model_path(args.model), name=args.model, sha256=PACKAGED_MODELS[args.model].sha256,
-                             states=store, kv_type=args.kv_type)
-        nutgraf = Nutgraf(cache_db(evalset.name), llm=kept)
+        cache = PrefixCache(Path(folder) / "states", capacity_bytes=1 << 40, memory_bytes=0)
+        kept = local_model(cache)
+        nutgraf = Nutgraf(cache_db(evalset.name), llm=kept, settings=settings)
         items, _ = ingest_corpus(nutgraf, evalset, progress=False)
         articles = list(dict.fromkeys(i for item in items for i in item.article_ids))
         for article_id in articles:
@@ -76,21 +77,19 @@ def main() -> None:
         files = list((Path(folder) / "states").glob("*/*.state"))
         sizes = [f.stat().st_size for f in files]
         loads = []
-        for key, tokens in store.kept():
+        for key, tokens in cache.kept():
             started = time.perf_counter()
-            assert store.load(key, tokens) is not None
+            assert cache.load(key, tokens) is not None
             loads.append(time.perf_counter() - started)
         with_states = answers(nutgraf, items, kept)
-        scratch = LlamaCppModel(model_path(args.model), name=args.model, sha256=PACKAGED_MODELS[args.model].sha256,
-                                states=StateStore(None, memory_bytes=0), kv_type=args.kv_type)
-        nutgraf_scratch = Nutgraf(cache_db(evalset.name), llm=scratch)
+        scratch = local_model(PrefixCache(None, memory_bytes=0))
+        nutgraf_scratch = Nutgraf(cache_db(evalset.name), llm=scratch, settings=settings)
         from_scratch = answers(nutgraf_scratch, items, scratch)
     same = sum((a["answer"], a["grade"]) == (b["answer"], b["grade"]) for a, b in zip(with_states, from_scratch))
-    OUT.mkdir(exist_ok=True)
-    with (OUT / f"states-{args.kv_type}.jsonl").open("w") as sink:
+    with (harness.out_dir(args) / f"states-{args.kv_type}.jsonl").open("w") as sink:
         for a, b in zip(with_states, from_scratch):
             sink.write(json.dumps({"kept": a, "scratch": b}) + "\n")
-    print(f"{args.model}, {args.kv_type} cache: {len(files)} paragraphs kept, "
+    print(f"{model}, {args.kv_type} cache: {len(files)} paragraphs kept, "
           f"{statistics.mean(sizes) / 2**20:.1f} MB a paragraph on average")
     print(f"state load (read and check) p50 {1000 * statistics.median(loads):.1f} ms, max {1000 * max(loads):.1f} ms")
     for name, rows in (("from kept states", with_states), ("from scratch", from_scratch)):
@@ -100,4 +99,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -1,8 +1,9 @@
-"""Evaluated prompt prefixes kept for later: read an article once, answer from it many times.
+"""The prefix cache: evaluated prompt prefixes kept for later, so that an article is read
+once and answered from many times.
 
 Reading the prompt is nearly all of an answer's cost on a CPU, and every question about one
 article starts with the same prompt: the article. A local model saves its state after
-reading that prefix, and any later prompt that starts with it (in this process, another
+reading that prefix (a "state", in llama.cpp's word), and any later prompt that starts with it (in this process, another
 process or a server worker sharing the cache directory) restores the state instead of
 reading the article again.
 
@@ -42,14 +43,6 @@ DEFAULT_CAPACITY = 4 << 30  # a few hundred articles' states for the 1.5B model 
 DEFAULT_MEMORY = 512 << 20  # the most recent articles, for answers that alternate between them
 
 
-def state_store(settings: Settings) -> StateStore:
-    """The state cache local models share, from the ``state_dir`` setting (default: ``states``
-    in the user cache directory) and ``state_cache_mb`` (0 keeps states in memory only)."""
-    megabytes = settings.state_cache_mb
-    directory = settings.state_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "states"
-    return StateStore(directory if megabytes else None, megabytes << 20)
-
-
 @dataclass
 class Usage:
     files: int
@@ -58,7 +51,7 @@ class Usage:
     directory: Path | None
 
 
-class StateStore:
+class PrefixCache:
     def __init__(self, directory: str | Path | None = None, capacity_bytes: int = DEFAULT_CAPACITY,
                  memory_bytes: int = DEFAULT_MEMORY):
         """``directory`` None keeps states in memory only."""
@@ -67,6 +60,14 @@ class StateStore:
         self.memory_capacity = memory_bytes
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PrefixCache:
+        """The cache local models share, from the ``state_dir`` setting (default: ``states``
+        in the user cache directory) and ``state_cache_mb`` (0 keeps states in memory only)."""
+        megabytes = settings.state_cache_mb
+        directory = settings.state_dir or Path(platformdirs.user_cache_dir("nutgraf")) / "states"
+        return cls(directory if megabytes else None, megabytes << 20)
 
     @staticmethod
     def key(model_id: str, tokens: np.ndarray) -> str:
