@@ -12,7 +12,7 @@ from tests.server.live import ADMIN, read_events
 
 ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "citations", "kind", "grade", "verdict",
                "points", "explanation", "note", "related", "conversation_id", "mode", "resolved_question",
-               "timings_ms"}
+               "language", "judge", "timings_ms"}
 
 
 def error_of(response: httpx.Response) -> dict:
