@@ -166,3 +166,11 @@ def test_a_reaction_is_answered_from_what_the_story_reports_was_said(sample):
                              "would be seen as a provocation")
     assert "“" not in answer.answer  # reported, not quoted: these are not the Kremlin's own words
     assert "the Kremlin warned that any U.S. decision" in answer.citations[0].text
+
+
+@pytest.mark.parametrize("question", ["What thorny issues remain on the path to Budapest?", "What are the issues?"])
+def test_a_list_question_on_a_bulleted_list_is_answered_with_its_bullets_as_written(sample, question):
+    answer = ask(sample, question)
+    assert (answer.kind, answer.grade, answer.judge) == (Kind.LIST, Grade.ANSWER, "structure")
+    assert [p.text for p in answer.points] == ["The occupation of Ukrainian territories", "Ukraine’s NATO membership veto",
+                                               "The demilitarization of Ukraine"]

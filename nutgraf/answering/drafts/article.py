@@ -27,6 +27,8 @@ def from_structures(request: Request, asked: Asked, evidence: EvidenceSet,
         return overview(article, evidence)
     if asked.kind == Kind.QUOTE and asked.subject is not None:
         return quoted(article, asked, evidence)
+    if asked.kind == Kind.LIST and (listed := bulleted(article, evidence, request.resolved)) is not None:
+        return listed
     if asked.kind == Kind.WHO_IS and asked.subject is not None:
         span = description(article, asked.subject)
         if span is not None and (item := evidence.find(article.id, span.sentence.index)):
@@ -54,6 +56,21 @@ def dated(article: Article, evidence: EvidenceSet, question: str) -> Draft | Non
     return Draft(Kind.WHEN, [Point(when_phrase(expression), [top], verbatim=False, claim=expression.text)],
                  chosen=top, source=Source.SEARCH, span=(start, start + len(expression.text)),
                  features={"typed_span": 1.0})
+
+
+def bulleted(article: Article, evidence: EvidenceSet, question: str) -> Draft | None:
+    """A list question whose best sentence is a bulleted list of the article, or the line that
+    introduces one ("thorny issues remain regarding:"): the bullets are the answer, as written."""
+    top = evidence.top
+    if top is None or top.rank != 0:
+        return None
+    intro = list_intro(article.sentences, top.sentence.index)
+    points = bullets_of(article, top, evidence)
+    listed = " ".join([article.sentences[intro].text, *(p.text for p in points)]) if intro is not None else ""
+    if not points or term_coverage(question, listed) == 0:
+        return None
+    chosen = evidence.find(article.id, intro) or top
+    return Draft(Kind.LIST, points, chosen=chosen, source=Source.ARTICLE)
 
 
 def overview(article: Article, evidence: EvidenceSet) -> Draft | None:
