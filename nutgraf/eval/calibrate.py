@@ -222,7 +222,8 @@ def judges_for(rows: list[dict], mode: str) -> dict[str, Rated]:
     """Which rows each judge learns from, and what it predicts."""
     has = [r for r in rows if r["features"]]
     if mode == "extractive":
-        return {"extractive": Rated(has, lambda r: r["sentence_ok"], lambda r: r["features"],
+        searched = [r for r in has if r["source"] == "search"]  # not the article's structures, which it does not rate
+        return {"extractive": Rated(searched, lambda r: r["sentence_ok"], lambda r: r["features"],
                                     shown=lambda r: r["answer"] is not None, offered=lambda r: True,
                                     closest_label=lambda r: r["sentence_ok"])}
     read = [r for r in has if r["read"]]
