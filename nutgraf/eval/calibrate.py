@@ -58,6 +58,7 @@ PER_STORY = 3  # questions taken from each sampled story: its article is then re
 FOLDS = 5
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # penalties on standardised weights, chosen by held_out_loss
 SETS = ("squad2", "newsqa", "rgb", "boolq")
+VERDICT_SETS = {"boolq"}  # whose gold answers are verdicts
 # The signals each judge reads. Every name must be a key of Decider.signals for the drafts the
 # judge rates (a test holds them to that).
 FEATURES = {
@@ -229,7 +230,10 @@ def judges_for(rows: list[dict], mode: str) -> dict[str, Rated]:
     read = [r for r in has if r["read"]]
     short = [r for r in read if r["kind"] in PHRASE_KINDS]
     longer = [r for r in read if r["kind"] not in PHRASE_KINDS and r["kind"] != Kind.YES_NO]
-    decided = [r for r in has if r["kind"] == Kind.YES_NO and r["verdict"]]
+    # A verdict is right or wrong where the gold answer is a verdict (BoolQ), or where there is
+    # none to give; a verdict against another set's answer span says nothing either way.
+    decided = [r for r in has if r["kind"] == Kind.YES_NO and r["verdict"]
+               and (r["set"] in VERDICT_SETS or not r["answerable"])]
     shows_long = (lambda r: r["kind"] not in PHRASE_KINDS and r["answer"] is not None) \
         if sum(1 for r in longer if r["answer"]) >= MIN_CURVE_ROWS else (lambda r: r["answer"] is not None)
     return {
