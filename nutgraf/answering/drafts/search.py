@@ -21,9 +21,6 @@ def from_search(question: str, asked: Asked, evidence: EvidenceSet, article: Art
     draft = Draft(asked.kind, chosen=top, source=Source.SEARCH, features={"typed_span": 1.0})
     if top is None:
         return draft
-    if article is not None and (listed := bullets_of(article, top, evidence)):
-        draft.kind, draft.points = Kind.LIST, listed
-        return draft
     if asked.kind in SHORT_KINDS:
         span = typed_phrase(question, top.sentence.text)
         typed = span is not None or expected_labels(question) is None
@@ -33,5 +30,10 @@ def from_search(question: str, asked: Asked, evidence: EvidenceSet, article: Art
         return draft
     if asked.kind == Kind.YES_NO:
         return draft  # no verdict without a model: at best the sentence that comes closest
+    # A list answers a question asking for a list or an explanation, never one asking "how
+    # many" or "who": those want a phrase of their type, which a list of items is not.
+    if article is not None and (listed := bullets_of(article, top, evidence)):
+        draft.kind, draft.points = Kind.LIST, listed
+        return draft
     draft.points = [Point(readable(best_clause(question, top.sentence)), [top])]
     return draft
