@@ -65,6 +65,7 @@ def group_dict(group: QuestionGroup, wordings: list[tuple[str, int]]) -> dict[st
     """A group, named by its most asked wording."""
     counts = group.counts
     return {
+        "id": group.id,
         "question": wordings[0][0] if wordings else "",
         "wordings": [text for text, _ in wordings[:WORDINGS_SHOWN]],
         "wording_count": len(wordings),
