@@ -20,6 +20,7 @@ router = APIRouter(include_in_schema=False)
 GRADES = ("answer", "closest", "none")  # bottom to top in a day's bar
 GRADE_NAMES = {"answer": "Answered", "closest": "Closest sentence only", "none": "The article does not say"}
 CHART_DAYS = 90  # the most days the chart shows, the question log's default retention
+CHART_MIN_DAYS = 14  # the fewest: a day or two of asks still shows as bars, not as one block
 CHART_WIDTH, CHART_HEIGHT = 720, 160
 
 
@@ -41,10 +42,11 @@ class Bar:
 
 
 def day_bars(days: list[dict], until: date) -> tuple[list[Bar], int]:
-    """A bar per day from the first day with asks (at most CHART_DAYS back) to ``until``,
-    days without asks included, each stacked by grade; and the tallest bar's count."""
+    """A bar per day from the first day with asks (from CHART_MIN_DAYS to CHART_DAYS back) to
+    ``until``, days without asks included, each stacked by grade; and the tallest bar's count."""
     counted = {d["day"]: d for d in days}
     first = max(date.fromisoformat(days[0]["day"]) if days else until, until - timedelta(days=CHART_DAYS - 1))
+    first = min(first, until - timedelta(days=CHART_MIN_DAYS - 1))
     span = [first + timedelta(days=n) for n in range((until - first).days + 1)]
     tallest = max([d["asks"] for d in days] or [0]) or 1
     width = CHART_WIDTH / len(span)

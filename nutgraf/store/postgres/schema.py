@@ -123,7 +123,9 @@ MIGRATIONS = [
         helpful integer NOT NULL DEFAULT 0, not_helpful integer NOT NULL DEFAULT 0,
         wrong_citation integer NOT NULL DEFAULT 0, last_asked bigint NOT NULL DEFAULT 0
     );
-    CREATE INDEX insight_groups_article ON insight_groups (article_id, asks);
+    -- Covering: the archive's stories are ranked by their groups' counts from the index alone.
+    CREATE INDEX insight_groups_article ON insight_groups (article_id, asks, answered, closest, not_said, panel,
+                                                           helpful, not_helpful, wrong_citation);
     CREATE INDEX insight_groups_asks ON insight_groups (asks);
     CREATE INDEX insight_groups_unanswered ON insight_groups ((closest + not_said));
     CREATE TABLE insight_questions (
@@ -140,7 +142,9 @@ MIGRATIONS = [
         language text NOT NULL, panel smallint NOT NULL, sample smallint NOT NULL, rating text
     );
     CREATE INDEX asks_asked_at ON asks (asked_at);
-    CREATE INDEX asks_question ON asks (question_id, asked_at);
+    -- Covering: the asks of an article or a period are counted from the index alone (ids
+    -- are random, so reading the table for each ask would be a page read apiece).
+    CREATE INDEX asks_question ON asks (question_id, asked_at, grade, panel, sample, rating);
     CREATE TABLE insight_days (
         day bigint PRIMARY KEY, asks integer NOT NULL, answered integer NOT NULL, closest integer NOT NULL,
         not_said integer NOT NULL, panel integer NOT NULL, sample integer NOT NULL

@@ -147,7 +147,9 @@ MIGRATIONS = [
         not_helpful INTEGER NOT NULL DEFAULT 0, wrong_citation INTEGER NOT NULL DEFAULT 0,
         last_asked INTEGER NOT NULL DEFAULT 0
     );
-    CREATE INDEX insight_groups_article ON insight_groups (article_id, asks);
+    -- Covering: the archive's stories are ranked by their groups' counts from the index alone.
+    CREATE INDEX insight_groups_article ON insight_groups (article_id, asks, answered, closest, not_said, panel,
+                                                           helpful, not_helpful, wrong_citation);
     CREATE INDEX insight_groups_asks ON insight_groups (asks);
     CREATE INDEX insight_groups_unanswered ON insight_groups (closest + not_said);
     CREATE TABLE insight_questions (
@@ -164,7 +166,9 @@ MIGRATIONS = [
         language TEXT NOT NULL, panel INTEGER NOT NULL, sample INTEGER NOT NULL, rating TEXT
     );
     CREATE INDEX asks_asked_at ON asks (asked_at);
-    CREATE INDEX asks_question ON asks (question_id, asked_at);
+    -- Covering: the asks of an article or a period are counted from the index alone (ids
+    -- are random, so reading the table for each ask would be a page read apiece).
+    CREATE INDEX asks_question ON asks (question_id, asked_at, grade, panel, sample, rating);
     CREATE TABLE insight_days (
         day INTEGER PRIMARY KEY, asks INTEGER NOT NULL, answered INTEGER NOT NULL, closest INTEGER NOT NULL,
         not_said INTEGER NOT NULL, panel INTEGER NOT NULL, sample INTEGER NOT NULL
