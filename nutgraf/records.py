@@ -258,7 +258,7 @@ class QuestionGroup:
     article_id: str | None
     article_title: str | None
     counts: AskCounts
-    last_asked: str  # ISO 8601, UTC
+    last_asked: int  # when, in seconds since 1970 (UTC)
     wordings: list[tuple[str, int]] = field(default_factory=list)  # (wording, asks), most asked first
 
 

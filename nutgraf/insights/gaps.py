@@ -15,10 +15,23 @@ GAP_SHARE = 0.5
 BAD_RATINGS = ("not_helpful", "wrong_citation")
 
 
-def story_gaps(store: Store, article_id: str | None, since: datetime | None, limit: int) -> list[QuestionGroup]:
-    """The gaps of one article (or of every article), most asks left unanswered first."""
-    return store.question_groups(article_id, since, rank="unanswered", min_unanswered_share=GAP_SHARE,
-                                 limit=limit)
+def story_gaps(store: Store, article_id: str | None, limit: int) -> list[QuestionGroup]:
+    """The gaps of one article (or of every article) over all the log holds, most asks left
+    unanswered first."""
+    return store.question_groups(article_id, rank="unanswered", min_unanswered_share=GAP_SHARE, limit=limit)
+
+
+def is_gap(group: QuestionGroup) -> bool:
+    return group.counts.asks > 0 and group.counts.unanswered >= GAP_SHARE * group.counts.asks
+
+
+def gaps_among(groups: list[QuestionGroup]) -> list[QuestionGroup]:
+    """The gaps among ``groups`` (a period's), ranked as :func:`story_gaps` ranks them."""
+    return sorted(filter(is_gap, groups), key=lambda g: (-g.counts.unanswered, -g.counts.asks, g.id))
+
+
+def most_asked(groups: list[QuestionGroup]) -> list[QuestionGroup]:
+    return sorted(groups, key=lambda g: (-g.counts.asks, g.id))
 
 
 def rated_badly(store: Store, article_id: str | None, since: datetime | None, limit: int) -> list[Feedback]:

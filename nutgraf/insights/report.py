@@ -3,15 +3,16 @@ article's, or the whole archive's, over the question log or the days since a dat
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, time, timezone
 from typing import Any
 
 from ..records import AskCounts, Feedback, PanelPull, QuestionGroup, Scope
 from ..store import Store
-from .gaps import rated_badly, story_gaps
+from .gaps import gaps_among, most_asked, rated_badly, story_gaps
 
 WORDINGS_SHOWN = 3  # a group's most asked wordings shown beside its name
+COUNTED = [field.name for field in fields(AskCounts)]
 
 
 def start_of_day(moment: datetime) -> datetime:
@@ -24,8 +25,15 @@ def build(store: Store, article_id: str | None = None, since: datetime | None = 
     log keeps); ``limit`` rows in each list."""
     since = start_of_day(since) if since else None
     days = store.ask_days(article_id, since)
-    gaps = story_gaps(store, article_id, since, limit)
-    groups = store.question_groups(article_id, since, limit=limit)
+    if since is None:  # the counts kept
+        gaps = story_gaps(store, article_id, limit)
+        groups = store.question_groups(article_id, limit=limit)
+        articles = [] if article_id else store.asked_articles(limit)
+    else:  # the period's asks, counted once
+        period = store.period_groups(article_id, since)
+        gaps, groups = gaps_among(period)[:limit], most_asked(period)[:limit]
+        articles = [] if article_id else articles_among(period, limit)
+        _with_titles(store, gaps + groups, articles)
     wordings = store.group_wordings(sorted({g.id for g in gaps + groups}))
     return {
         "article_id": article_id,
@@ -35,12 +43,31 @@ def build(store: Store, article_id: str | None = None, since: datetime | None = 
         "days": [{"day": d.day, **grade_mix(d.counts)} for d in days],
         "gaps": [group_dict(g, wordings.get(g.id, [])) for g in gaps],
         "groups": [group_dict(g, wordings.get(g.id, [])) for g in groups],
-        "articles": [] if article_id else [
-            {"article_id": asked, "article_title": title, **grade_mix(counts), "unanswered": counts.unanswered}
-            for asked, title, counts in store.asked_articles(since, limit)],
+        "articles": [{"article_id": asked, "article_title": title, **grade_mix(counts), "unanswered": counts.unanswered}
+                     for asked, title, counts in articles],
         "rated": [rated_dict(f) for f in rated_badly(store, article_id, since, limit)],
         "panel": [panel_dict(p) for p in store.panel_pull(article_id, limit)],
     }
+
+
+def articles_among(groups: list[QuestionGroup], limit: int) -> list[tuple[str | None, str | None, AskCounts]]:
+    """(article id, None, counts) of the ``limit`` articles of ``groups`` with the most asks
+    left unanswered (summed in full for those only: a period may hold many thousand groups)."""
+    by_article: dict[str | None, list[AskCounts]] = {}
+    for group in groups:
+        by_article.setdefault(group.article_id, []).append(group.counts)
+    ranked = sorted(by_article.items(), key=lambda item: (-sum(c.unanswered for c in item[1]),
+                                                          -sum(c.asks for c in item[1]), item[0] or ""))
+    return [(article_id, None, sum_counts(counts)) for article_id, counts in ranked[:limit]]
+
+
+def _with_titles(store: Store, groups: list[QuestionGroup], articles: list[tuple]) -> None:
+    """Fill in the titles of the articles of ``groups`` and ``articles``."""
+    ids = sorted({g.article_id for g in groups} | {a[0] for a in articles} - {None})
+    titles = {summary.id: summary.title for summary in store.list_articles(Scope(article_ids=ids))} if ids else {}
+    for group in groups:
+        group.article_title = titles.get(group.article_id)
+    articles[:] = [(article_id, titles.get(article_id), counts) for article_id, _, counts in articles]
 
 
 def _title(store: Store, article_id: str | None) -> str | None:
@@ -51,8 +78,8 @@ def _title(store: Store, article_id: str | None) -> str | None:
 def sum_counts(many) -> AskCounts:
     total = AskCounts()
     for counts in many:
-        for name, value in asdict(counts).items():
-            setattr(total, name, getattr(total, name) + value)
+        for name in COUNTED:
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
     return total
 
 
@@ -77,7 +104,7 @@ def group_dict(group: QuestionGroup, wordings: list[tuple[str, int]]) -> dict[st
         "panel": counts.panel,
         "ratings": {"helpful": counts.helpful, "not_helpful": counts.not_helpful,
                     "wrong_citation": counts.wrong_citation},
-        "last_asked": group.last_asked,
+        "last_asked": datetime.fromtimestamp(group.last_asked, timezone.utc).isoformat(timespec="seconds"),
     }
 
 

@@ -133,15 +133,19 @@ class QuestionLog(Protocol):
     def ask_days(self, article_id: str | None, since: datetime | None) -> list[DayCounts]:
         """Asks per day (UTC), oldest first, about one article or the whole archive."""
 
-    def question_groups(self, article_id: str | None, since: datetime | None, *, rank: str = "asks",
-                        min_unanswered_share: float = 0.0, limit: int = 20) -> list[QuestionGroup]:
+    def question_groups(self, article_id: str | None, *, rank: str = "asks", min_unanswered_share: float = 0.0,
+                        limit: int = 20) -> list[QuestionGroup]:
         """The groups most asked (``rank="unanswered"``: most left unanswered), only those
-        with at least ``min_unanswered_share`` of their asks unanswered."""
+        with at least ``min_unanswered_share`` of their asks unanswered, over all the log holds."""
+
+    def period_groups(self, article_id: str | None, since: datetime) -> list[QuestionGroup]:
+        """Every group asked about since ``since``, with the counts of that period (unranked,
+        without titles)."""
 
     def group_wordings(self, group_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
         """Each group's wordings and how often each was asked, most asked first."""
 
-    def asked_articles(self, since: datetime | None, limit: int = 20) -> list[tuple[str | None, str | None, AskCounts]]:
+    def asked_articles(self, limit: int = 20) -> list[tuple[str | None, str | None, AskCounts]]:
         """(article id, title, counts) of the articles with the most asks left unanswered."""
 
     def panel_pull(self, article_id: str | None, limit: int = 20) -> list[PanelPull]:

@@ -4,8 +4,8 @@ A backend mixes in :class:`SQLQuestionLog` beside its ``_connection()``, ``_tran
 and :class:`~nutgraf.store.queue.Dialect`. Times in the log are whole seconds since 1970,
 UTC, in both, so one SQL serves both and a day is ``asked_at / 86400``. Counts per group
 and per day are kept up by triggers on ``asks`` (see each backend's ``schema.py``), so the
-archive-wide insights read a row per group, not one per ask; with a period (``since``) they
-count the asks of that period.
+archive-wide insights read a row per group, not one per ask; with a period (``since``) the
+asks of that period are counted, once, through covering indexes.
 
 The whole archive is the scope ``''`` of questions asked without an article.
 """
@@ -34,8 +34,6 @@ ASK_COUNTS = """count(*), sum(CASE WHEN k.grade = 'answer' THEN 1 ELSE 0 END),
     sum(k.panel), sum(CASE WHEN k.rating = 'helpful' THEN 1 ELSE 0 END),
     sum(CASE WHEN k.rating = 'not_helpful' THEN 1 ELSE 0 END),
     sum(CASE WHEN k.rating = 'wrong_citation' THEN 1 ELSE 0 END)"""
-UNANSWERED = {"rollup": "closest + not_said", "asks": "count(*) - sum(CASE WHEN k.grade = 'answer' THEN 1 ELSE 0 END)"}
-ASKS = {"rollup": "asks", "asks": "count(*)"}
 FIND_QUESTION = "SELECT id FROM insight_questions WHERE article_id = %s AND key = %s"
 SCOPE_GROUPS = "SELECT id, mean, size, form FROM insight_groups WHERE article_id = %s ORDER BY id DESC LIMIT %s"
 NEW_GROUP = "INSERT INTO insight_groups (article_id, form, mean, size) VALUES (%s, %s, %s, 1) RETURNING id"
@@ -73,13 +71,10 @@ def day_text(day: int) -> str:
     return (date(1970, 1, 1) + timedelta(days=int(day))).isoformat()
 
 
-def time_text(value: int) -> str:
-    return datetime.fromtimestamp(int(value), timezone.utc).isoformat(timespec="seconds")
-
-
 def counts(row) -> AskCounts:
-    """AskCounts of the columns of COUNT_COLUMNS (or ASK_COUNTS), in that order."""
-    return AskCounts(*(int(value or 0) for value in row[:8]))
+    """AskCounts of the columns of COUNT_COLUMNS (or ASK_COUNTS), in that order: counts of
+    groups of at least one row, never NULL."""
+    return AskCounts(*row[:8])
 
 
 class SQLQuestionLog:
@@ -151,35 +146,36 @@ class SQLQuestionLog:
                 rows = db.execute(self._sql(ARTICLE_DAYS), (article_id, start)).fetchall()
         return [DayCounts(day_text(row[0]), _with_sample(counts(row[1:]), row[9])) for row in rows]
 
-    def question_groups(self, article_id: str | None, since: datetime | None, *, rank: str = "asks",
-                        min_unanswered_share: float = 0.0, limit: int = 20) -> list[QuestionGroup]:
+    def question_groups(self, article_id: str | None, *, rank: str = "asks", min_unanswered_share: float = 0.0,
+                        limit: int = 20) -> list[QuestionGroup]:
         """Groups with asks, most asked first (``rank="unanswered"``: most asks left
         unanswered first), only those with at least ``min_unanswered_share`` of their asks
-        unanswered; of one article, or of every scope (``article_id`` None)."""
-        source = "rollup" if since is None else "asks"
-        order = (UNANSWERED if rank == "unanswered" else ASKS)[source]
-        params: list = []
-        if since is None:
-            # "+asks": the index on asks would serve this range, which is nearly every row, a
-            # table read apiece; the unary plus leaves it to the index that serves the order.
-            where = "+asks > 0" + (" AND article_id = %s" if article_id is not None else "")
-            inner = (f"SELECT id, article_id, {COUNT_COLUMNS}, last_asked FROM insight_groups WHERE {where}"
-                     f" AND {UNANSWERED['rollup']} >= %s * asks")
-        else:
-            where = "k.asked_at >= %s" + (" AND q.article_id = %s" if article_id is not None else "")
-            params.append(seconds(since))
-            inner = (f"SELECT q.group_id AS id, q.article_id, {ASK_COUNTS}, max(k.asked_at)"
-                     f" FROM asks k JOIN insight_questions q ON q.id = k.question_id WHERE {where}"
-                     f" GROUP BY q.group_id, q.article_id HAVING {UNANSWERED['asks']} >= %s * count(*)")
-        params += [article_id] if article_id is not None else []
-        sql = (f"SELECT s.*, a.title FROM ({inner} ORDER BY {order} DESC, {ASKS[source]} DESC, 1 LIMIT %s) s"
-               " LEFT JOIN articles a ON a.id = s.article_id")
+        unanswered; of one article, or of every scope (``article_id`` None); from the counts
+        kept, over all the log holds."""
+        order = "closest + not_said" if rank == "unanswered" else "asks"
+        # "+asks": the index on asks would serve this range, which is nearly every row, a
+        # table read apiece; the unary plus leaves it to the index that serves the order.
+        where = "+asks > 0" + (" AND article_id = %s" if article_id is not None else "")
+        inner = (f"SELECT id, article_id, {COUNT_COLUMNS}, last_asked FROM insight_groups WHERE {where}"
+                 f" AND closest + not_said >= %s * asks ORDER BY {order} DESC, asks DESC, id LIMIT %s")
+        params = [article_id] if article_id is not None else []
         with self._connection() as db:
-            rows = db.execute(self._sql(sql), (*params, min_unanswered_share, limit)).fetchall()
-        groups = [QuestionGroup(row[0], row[1] or None, row[11], counts(row[2:10]), time_text(row[10]))
-                  for row in rows]
-        key = (lambda g: g.counts.unanswered) if rank == "unanswered" else (lambda g: 0)
-        return sorted(groups, key=lambda g: (-key(g), -g.counts.asks, g.id))
+            rows = db.execute(self._sql(f"SELECT s.*, a.title FROM ({inner}) s LEFT JOIN articles a ON a.id = s.article_id"),
+                              (*params, min_unanswered_share, limit)).fetchall()
+        groups = [QuestionGroup(row[0], row[1] or None, row[11], counts(row[2:10]), row[10]) for row in rows]
+        first = (lambda g: -g.counts.unanswered) if rank == "unanswered" else (lambda g: 0)
+        return sorted(groups, key=lambda g: (first(g), -g.counts.asks, g.id))  # the order of the SQL
+
+    def period_groups(self, article_id: str | None, since: datetime) -> list[QuestionGroup]:
+        """Every group asked about since ``since``, with the counts of that period, in no
+        order and without titles: the asks of a period are counted once, then ranked."""
+        where = "k.asked_at >= %s" + (" AND q.article_id = %s" if article_id is not None else "")
+        sql = (f"SELECT q.group_id, q.article_id, {ASK_COUNTS}, max(k.asked_at) FROM {_period_asks(article_id)}"
+               f" {where} GROUP BY q.group_id, q.article_id")
+        params = [seconds(since)] + ([article_id] if article_id is not None else [])
+        with self._connection() as db:
+            rows = db.execute(self._sql(sql), params).fetchall()
+        return [QuestionGroup(row[0], row[1] or None, None, counts(row[2:10]), row[10]) for row in rows]
 
     def group_wordings(self, group_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
         """Each group's wordings with their asks, most asked first."""
@@ -193,21 +189,15 @@ class SQLQuestionLog:
             found.setdefault(group_id, []).append((text, asks))
         return found
 
-    def asked_articles(self, since: datetime | None, limit: int = 20) -> list[tuple[str | None, str | None, AskCounts]]:
-        """(article id, title, counts) of the articles most asks about left unanswered."""
-        if since is None:
-            inner = (f"SELECT article_id, {', '.join(f'sum({c})' for c in COUNT_COLUMNS.split(', '))}"
-                     " FROM insight_groups WHERE +asks > 0 GROUP BY article_id"
-                     " ORDER BY sum(closest + not_said) DESC, sum(asks) DESC, article_id LIMIT %s")
-            params = (limit,)
-        else:
-            inner = (f"SELECT q.article_id, {ASK_COUNTS} FROM asks k JOIN insight_questions q ON q.id = k.question_id"
-                     f" WHERE k.asked_at >= %s GROUP BY q.article_id"
-                     f" ORDER BY {UNANSWERED['asks']} DESC, count(*) DESC, q.article_id LIMIT %s")
-            params = (seconds(since), limit)
+    def asked_articles(self, limit: int = 20) -> list[tuple[str | None, str | None, AskCounts]]:
+        """(article id, title, counts) of the articles most asks about left unanswered, from
+        the counts kept, over all the log holds."""
+        inner = (f"SELECT article_id, {', '.join(f'sum({c})' for c in COUNT_COLUMNS.split(', '))}"
+                 " FROM insight_groups WHERE +asks > 0 GROUP BY article_id"
+                 " ORDER BY sum(closest + not_said) DESC, sum(asks) DESC, article_id LIMIT %s")
         with self._connection() as db:
             rows = db.execute(self._sql(f"SELECT s.*, a.title FROM ({inner}) s LEFT JOIN articles a ON a.id = s.article_id"),
-                              params).fetchall()
+                              (limit,)).fetchall()
         found = [(row[0] or None, row[9], counts(row[1:9])) for row in rows]
         return sorted(found, key=lambda item: (-item[2].unanswered, -item[2].asks, item[0] or ""))
 
@@ -216,6 +206,15 @@ class SQLQuestionLog:
         with self._connection() as db:
             rows = db.execute(self._sql(PANEL.format(where=where)), (*params, limit)).fetchall()
         return [PanelPull(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def _period_asks(article_id: str | None) -> str:
+    """FROM and the start of WHERE for the asks of a period with their wordings. Across the archive they are read in the
+    order of their time (CROSS JOIN keeps SQLite from going through every wording first);
+    for one article, through its wordings."""
+    if article_id is None:
+        return "asks k CROSS JOIN insight_questions q WHERE q.id = k.question_id AND"
+    return "insight_questions q JOIN asks k ON k.question_id = q.id WHERE"
 
 
 def _with_sample(found: AskCounts, sample) -> AskCounts:

@@ -7,8 +7,9 @@ import psycopg
 import pytest
 import sqlite3
 
-from nutgraf.insights.gaps import GAP_SHARE
+from nutgraf.insights.gaps import GAP_SHARE, gaps_among, most_asked
 from nutgraf.insights.recording import QuestionLog
+from nutgraf.insights.report import articles_among
 from nutgraf.records import Feedback, Grade, Kind
 from nutgraf.retrieval.embedder import get_embedder
 from nutgraf.store import open_store
@@ -86,14 +87,14 @@ def test_near_identical_wordings_are_one_group_and_other_questions_another(log):
         log.record(answer(question, Grade.NONE), "a1")
     log.record(answer("Who voted against the ferry rescue plan?"), "a1")
     log.record(answer("How much will the electric ferry cost?"), None)  # the whole archive is apart
-    groups = log.store.question_groups("a1", None)
+    groups = log.store.question_groups("a1")
     assert [(g.counts.asks, g.counts.none, g.counts.answer) for g in groups] == [(3, 3, 0), (2, 1, 1)]
     wordings = log.store.group_wordings([g.id for g in groups])
     assert wordings[groups[0].id] == [("How much will the new electric ferry cost?", 2),
                                       ("how much will the electric ferry cost", 1)]
     assert sorted(text for text, _ in wordings[groups[1].id]) == [
         "Who voted against the ferry rescue plan?", "Who voted against the rescue plan?"]
-    everywhere = log.store.question_groups(None, None)
+    everywhere = log.store.question_groups(None)
     assert [(g.article_id, g.counts.asks) for g in everywhere] == [("a1", 3), ("a1", 2), (None, 1)]
     assert everywhere[0].article_title == "Title a1" and everywhere[2].article_title is None
 
@@ -106,10 +107,10 @@ def test_counts_of_a_period_agree_with_the_counts_kept(log):
     ask_id = log.record(answer("Where is the summit?"), "a1", source="panel")
     assert log.rate(ask_id, "wrong_citation") and log.rate(ask_id, "not_helpful")  # the last rating counts
     assert not log.rate("0" * 16, "helpful") and not log.rate("not an id", "helpful")
-    kept = {g.id: g.counts for g in log.store.question_groups("a1", None)}
-    long_ago = {g.id: g.counts for g in log.store.question_groups("a1", NOW - timedelta(days=30))}
-    assert kept == long_ago
-    recent = {g.id: g.counts.asks for g in log.store.question_groups("a1", NOW - timedelta(days=1))}
+    kept = {g.id: g.counts for g in log.store.question_groups("a1")}
+    long_ago = {g.id: g.counts for g in log.store.period_groups("a1", NOW - timedelta(days=30))}
+    assert kept == long_ago == {g.id: g.counts for g in log.store.period_groups(None, NOW - timedelta(days=30))}
+    recent = {g.id: g.counts.asks for g in log.store.period_groups("a1", NOW - timedelta(days=1))}
     assert sorted(recent.values()) == [1, 3]
     where = next(counts for counts in kept.values() if counts.asks == 1)
     assert (where.panel, where.not_helpful, where.wrong_citation) == (1, 1, 0)
@@ -128,13 +129,14 @@ def test_gaps_are_the_groups_mostly_left_unanswered_most_asked_first(log):
     ask("What will Russia do if the missiles are sent?", [Grade.NONE] * 3 + [Grade.CLOSEST])
     ask("Who will attend the summit?", [Grade.CLOSEST, Grade.ANSWER])  # half: a gap
     ask("Why was the meeting cancelled?", [Grade.NONE])
-    gaps = log.store.question_groups("a1", None, rank="unanswered", min_unanswered_share=GAP_SHARE)
+    gaps = log.store.question_groups("a1", rank="unanswered", min_unanswered_share=GAP_SHARE)
     assert [(g.counts.unanswered, g.counts.asks) for g in gaps] == [(4, 4), (1, 2), (1, 1)]
-    assert gaps == log.store.question_groups("a1", NOW - timedelta(days=1), rank="unanswered",
-                                             min_unanswered_share=GAP_SHARE)
-    articles = log.store.asked_articles(None)
+    period = log.store.period_groups("a1", NOW - timedelta(days=1))
+    assert [(g.id, g.counts) for g in gaps_among(period)] == [(g.id, g.counts) for g in gaps]
+    assert [g.id for g in most_asked(period)] == [g.id for g in log.store.question_groups("a1", limit=10)]
+    articles = log.store.asked_articles()
     assert [(a, t, c.asks, c.unanswered) for a, t, c in articles] == [("a1", "Title a1", 12, 8)]
-    assert log.store.asked_articles(NOW - timedelta(days=1)) == articles
+    assert articles_among(log.store.period_groups(None, NOW - timedelta(days=1)), 20) == [("a1", None, articles[0][2])]
 
 
 def test_retention_removes_old_asks_their_wordings_and_counts(log):
@@ -142,14 +144,14 @@ def test_retention_removes_old_asks_their_wordings_and_counts(log):
     log.record(answer("When is Zelensky visiting?", Grade.NONE), "a1", asked_at=NOW - timedelta(days=100))
     log.record(answer("When is Zelensky visiting?", Grade.NONE), "a1")
     assert log.store.expire_asks(NOW - timedelta(days=90)) == 2
-    [group] = log.store.question_groups(None, None)
+    [group] = log.store.question_groups(None)
     assert (group.counts.asks, group.counts.none) == (1, 1)
     assert [text for (text,) in rows(log.store, "SELECT text FROM insight_questions")] == ["When is Zelensky visiting?"]
     assert len(rows(log.store, "SELECT id FROM insight_groups")) == 1
     assert [d.counts.asks for d in log.store.ask_days(None, None)] == [1]
     assert log.store.expire_asks(NOW + timedelta(seconds=5)) == 1
     assert rows(log.store, "SELECT count(*) FROM insight_questions") == [(0,)]
-    assert log.store.question_groups(None, None) == [] and log.store.ask_days(None, None) == []
+    assert log.store.question_groups(None) == [] and log.store.ask_days(None, None) == []
 
 
 def test_the_panel_counts_what_it_showed_and_what_was_opened(log):
@@ -186,6 +188,6 @@ def test_writers_racing_on_a_new_wording_keep_one_wording_and_one_group(stores):
         thread.start()
     for thread in threads:
         thread.join()
-    [group] = writers[0].store.question_groups("a1", None)
+    [group] = writers[0].store.question_groups("a1")
     assert group.counts.asks == 20
     assert rows(writers[0].store, "SELECT count(*) FROM insight_questions") == [(1,)]

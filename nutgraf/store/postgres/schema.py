@@ -141,7 +141,8 @@ MIGRATIONS = [
         asked text, kind text NOT NULL, grade text NOT NULL, confidence real NOT NULL, latency_ms integer,
         language text NOT NULL, panel smallint NOT NULL, sample smallint NOT NULL, rating text
     );
-    CREATE INDEX asks_asked_at ON asks (asked_at);
+    -- Covering too: a period's asks across the archive are counted from the index alone.
+    CREATE INDEX asks_asked_at ON asks (asked_at, question_id, grade, panel, sample, rating);
     -- Covering: the asks of an article or a period are counted from the index alone (ids
     -- are random, so reading the table for each ask would be a page read apiece).
     CREATE INDEX asks_question ON asks (question_id, asked_at, grade, panel, sample, rating);

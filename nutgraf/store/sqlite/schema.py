@@ -165,7 +165,8 @@ MIGRATIONS = [
         asked TEXT, kind TEXT NOT NULL, grade TEXT NOT NULL, confidence REAL NOT NULL, latency_ms INTEGER,
         language TEXT NOT NULL, panel INTEGER NOT NULL, sample INTEGER NOT NULL, rating TEXT
     );
-    CREATE INDEX asks_asked_at ON asks (asked_at);
+    -- Covering too: a period's asks across the archive are counted from the index alone.
+    CREATE INDEX asks_asked_at ON asks (asked_at, question_id, grade, panel, sample, rating);
     -- Covering: the asks of an article or a period are counted from the index alone (ids
     -- are random, so reading the table for each ask would be a page read apiece).
     CREATE INDEX asks_question ON asks (question_id, asked_at, grade, panel, sample, rating);
