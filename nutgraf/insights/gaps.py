@@ -21,19 +21,6 @@ def story_gaps(store: Store, article_id: str | None, limit: int) -> list[Questio
     return store.question_groups(article_id, rank="unanswered", min_unanswered_share=GAP_SHARE, limit=limit)
 
 
-def is_gap(group: QuestionGroup) -> bool:
-    return group.counts.asks > 0 and group.counts.unanswered >= GAP_SHARE * group.counts.asks
-
-
-def gaps_among(groups: list[QuestionGroup]) -> list[QuestionGroup]:
-    """The gaps among ``groups`` (a period's), ranked as :func:`story_gaps` ranks them."""
-    return sorted(filter(is_gap, groups), key=lambda g: (-g.counts.unanswered, -g.counts.asks, g.id))
-
-
-def most_asked(groups: list[QuestionGroup]) -> list[QuestionGroup]:
-    return sorted(groups, key=lambda g: (-g.counts.asks, g.id))
-
-
 def rated_badly(store: Store, article_id: str | None, since: datetime | None, limit: int) -> list[Feedback]:
     """The answers readers rated "not helpful" or "wrong citation", newest first."""
     return store.feedback(since, limit, article_id=article_id, ratings=BAD_RATINGS)

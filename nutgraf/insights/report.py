@@ -9,7 +9,7 @@ from typing import Any
 
 from ..records import AskCounts, Feedback, PanelPull, QuestionGroup, Scope
 from ..store import Store
-from .gaps import gaps_among, most_asked, rated_badly, story_gaps
+from .gaps import GAP_SHARE, rated_badly, story_gaps
 
 WORDINGS_SHOWN = 3  # a group's most asked wordings shown beside its name
 COUNTED = [field.name for field in fields(AskCounts)]
@@ -29,11 +29,8 @@ def build(store: Store, article_id: str | None = None, since: datetime | None = 
         gaps = story_gaps(store, article_id, limit)
         groups = store.question_groups(article_id, limit=limit)
         articles = [] if article_id else store.asked_articles(limit)
-    else:  # the period's asks, counted once
-        period = store.period_groups(article_id, since)
-        gaps, groups = gaps_among(period)[:limit], most_asked(period)[:limit]
-        articles = [] if article_id else articles_among(period, limit)
-        _with_titles(store, gaps + groups, articles)
+    else:  # the period's asks
+        gaps, groups, articles = store.period_groups(article_id, since, min_unanswered_share=GAP_SHARE, limit=limit)
     wordings = store.group_wordings(sorted({g.id for g in gaps + groups}))
     return {
         "article_id": article_id,
@@ -48,26 +45,6 @@ def build(store: Store, article_id: str | None = None, since: datetime | None = 
         "rated": [rated_dict(f) for f in rated_badly(store, article_id, since, limit)],
         "panel": [panel_dict(p) for p in store.panel_pull(article_id, limit)],
     }
-
-
-def articles_among(groups: list[QuestionGroup], limit: int) -> list[tuple[str | None, str | None, AskCounts]]:
-    """(article id, None, counts) of the ``limit`` articles of ``groups`` with the most asks
-    left unanswered (summed in full for those only: a period may hold many thousand groups)."""
-    by_article: dict[str | None, list[AskCounts]] = {}
-    for group in groups:
-        by_article.setdefault(group.article_id, []).append(group.counts)
-    ranked = sorted(by_article.items(), key=lambda item: (-sum(c.unanswered for c in item[1]),
-                                                          -sum(c.asks for c in item[1]), item[0] or ""))
-    return [(article_id, None, sum_counts(counts)) for article_id, counts in ranked[:limit]]
-
-
-def _with_titles(store: Store, groups: list[QuestionGroup], articles: list[tuple]) -> None:
-    """Fill in the titles of the articles of ``groups`` and ``articles``."""
-    ids = sorted({g.article_id for g in groups} | {a[0] for a in articles} - {None})
-    titles = {summary.id: summary.title for summary in store.list_articles(Scope(article_ids=ids))} if ids else {}
-    for group in groups:
-        group.article_title = titles.get(group.article_id)
-    articles[:] = [(article_id, titles.get(article_id), counts) for article_id, _, counts in articles]
 
 
 def _title(store: Store, article_id: str | None) -> str | None:

@@ -138,9 +138,11 @@ class QuestionLog(Protocol):
         """The groups most asked (``rank="unanswered"``: most left unanswered), only those
         with at least ``min_unanswered_share`` of their asks unanswered, over all the log holds."""
 
-    def period_groups(self, article_id: str | None, since: datetime) -> list[QuestionGroup]:
-        """Every group asked about since ``since``, with the counts of that period (unranked,
-        without titles)."""
+    def period_groups(self, article_id: str | None, since: datetime, *, min_unanswered_share: float,
+                      limit: int) -> tuple[list[QuestionGroup], list[QuestionGroup], list[tuple]]:
+        """Since ``since``: the gaps (groups with at least ``min_unanswered_share`` of their asks
+        unanswered), the groups most asked, and the articles with the most left unanswered
+        (archive-wide only), counted from that period's asks, ``limit`` of each."""
 
     def group_wordings(self, group_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
         """Each group's wordings and how often each was asked, most asked first."""

@@ -59,6 +59,21 @@ ARTICLE_DAYS = f"""SELECT k.asked_at / {DAY}, count(*), sum(CASE WHEN k.grade = 
     WHERE q.article_id = %s AND k.asked_at >= %s GROUP BY 1 ORDER BY 1"""
 WORDINGS = """SELECT group_id, text, asks FROM insight_questions WHERE group_id IN ({ids}) AND asks > 0
     ORDER BY group_id, asks DESC, id"""
+# A period's asks counted once (materialised), then ranked three ways in one statement.
+PERIOD = """WITH period AS MATERIALIZED (
+    SELECT q.group_id AS id, q.article_id, {counts}, max(k.asked_at) AS last_asked
+    FROM {source} {where} GROUP BY q.group_id, q.article_id),
+counted (id, article_id, {columns}, last_asked) AS (SELECT * FROM period)
+SELECT 'gap', r.*, a.title FROM (
+    SELECT * FROM counted WHERE closest + not_said >= %s * asks
+    ORDER BY closest + not_said DESC, asks DESC, id LIMIT %s) r LEFT JOIN articles a ON a.id = r.article_id
+UNION ALL
+SELECT 'asked', r.*, a.title FROM (
+    SELECT * FROM counted ORDER BY asks DESC, id LIMIT %s) r LEFT JOIN articles a ON a.id = r.article_id
+UNION ALL
+SELECT 'article', r.*, a.title FROM (
+    SELECT CAST(0 AS bigint), article_id, {sums}, max(last_asked) FROM counted GROUP BY article_id
+    ORDER BY sum(closest + not_said) DESC, sum(asks) DESC, article_id LIMIT %s) r LEFT JOIN articles a ON a.id = r.article_id"""
 PANEL = "SELECT article_id, text, shown, clicks FROM panel_questions {where} ORDER BY shown DESC, clicks, text LIMIT %s"
 
 
@@ -166,16 +181,29 @@ class SQLQuestionLog:
         first = (lambda g: -g.counts.unanswered) if rank == "unanswered" else (lambda g: 0)
         return sorted(groups, key=lambda g: (first(g), -g.counts.asks, g.id))  # the order of the SQL
 
-    def period_groups(self, article_id: str | None, since: datetime) -> list[QuestionGroup]:
-        """Every group asked about since ``since``, with the counts of that period, in no
-        order and without titles: the asks of a period are counted once, then ranked."""
+    def period_groups(self, article_id: str | None, since: datetime, *, min_unanswered_share: float,
+                      limit: int) -> tuple[list[QuestionGroup], list[QuestionGroup], list[tuple]]:
+        """The asks since ``since`` counted once, then ranked as the counts kept are: (the
+        groups with at least ``min_unanswered_share`` of those asks unanswered, most left
+        unanswered first; the groups most asked; (article id, title, counts) of the articles
+        with the most left unanswered, none for one article), ``limit`` of each."""
         where = "k.asked_at >= %s" + (" AND q.article_id = %s" if article_id is not None else "")
-        sql = (f"SELECT q.group_id, q.article_id, {ASK_COUNTS}, max(k.asked_at) FROM {_period_asks(article_id)}"
-               f" {where} GROUP BY q.group_id, q.article_id")
+        sums = ", ".join(f"CAST(sum({column}) AS bigint)" for column in COUNT_COLUMNS.split(", "))
+        sql = PERIOD.format(source=_period_asks(article_id), where=where, counts=ASK_COUNTS, columns=COUNT_COLUMNS,
+                            sums=sums)
         params = [seconds(since)] + ([article_id] if article_id is not None else [])
         with self._connection() as db:
-            rows = db.execute(self._sql(sql), params).fetchall()
-        return [QuestionGroup(row[0], row[1] or None, None, counts(row[2:10]), row[10]) for row in rows]
+            rows = db.execute(self._sql(sql), (*params, min_unanswered_share, limit, limit,
+                                               0 if article_id is not None else limit)).fetchall()
+        ranked: dict[str, list] = {"gap": [], "asked": [], "article": []}
+        for row in rows:
+            ranked[row[0]].append(row[1:])
+        gaps, asked = ([QuestionGroup(r[0], r[1] or None, r[11], counts(r[2:10]), r[10]) for r in ranked[kind]]
+                       for kind in ("gap", "asked"))
+        articles = [(r[1] or None, r[11], counts(r[2:10])) for r in ranked["article"]]
+        return (sorted(gaps, key=lambda g: (-g.counts.unanswered, -g.counts.asks, g.id)),
+                sorted(asked, key=lambda g: (-g.counts.asks, g.id)),
+                sorted(articles, key=lambda item: (-item[2].unanswered, -item[2].asks, item[0] or "")))
 
     def group_wordings(self, group_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
         """Each group's wordings with their asks, most asked first."""

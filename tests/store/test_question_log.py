@@ -7,9 +7,8 @@ import psycopg
 import pytest
 import sqlite3
 
-from nutgraf.insights.gaps import GAP_SHARE, gaps_among, most_asked
+from nutgraf.insights.gaps import GAP_SHARE
 from nutgraf.insights.recording import QuestionLog
-from nutgraf.insights.report import articles_among
 from nutgraf.records import Feedback, Grade, Kind
 from nutgraf.retrieval.embedder import get_embedder
 from nutgraf.store import open_store
@@ -107,10 +106,13 @@ def test_counts_of_a_period_agree_with_the_counts_kept(log):
     ask_id = log.record(answer("Where is the summit?"), "a1", source="panel")
     assert log.rate(ask_id, "wrong_citation") and log.rate(ask_id, "not_helpful")  # the last rating counts
     assert not log.rate("0" * 16, "helpful") and not log.rate("not an id", "helpful")
+    def period(article_id, days):
+        return log.store.period_groups(article_id, NOW - timedelta(days=days), min_unanswered_share=0, limit=20)
+
     kept = {g.id: g.counts for g in log.store.question_groups("a1")}
-    long_ago = {g.id: g.counts for g in log.store.period_groups("a1", NOW - timedelta(days=30))}
-    assert kept == long_ago == {g.id: g.counts for g in log.store.period_groups(None, NOW - timedelta(days=30))}
-    recent = {g.id: g.counts.asks for g in log.store.period_groups("a1", NOW - timedelta(days=1))}
+    assert kept == {g.id: g.counts for g in period("a1", 30)[1]} == {g.id: g.counts for g in period(None, 30)[1]}
+    assert [g.article_title for g in period(None, 30)[1]] == ["Title a1"] * 2
+    recent = {g.id: g.counts.asks for g in period("a1", 1)[1]}
     assert sorted(recent.values()) == [1, 3]
     where = next(counts for counts in kept.values() if counts.asks == 1)
     assert (where.panel, where.not_helpful, where.wrong_citation) == (1, 1, 0)
@@ -131,12 +133,12 @@ def test_gaps_are_the_groups_mostly_left_unanswered_most_asked_first(log):
     ask("Why was the meeting cancelled?", [Grade.NONE])
     gaps = log.store.question_groups("a1", rank="unanswered", min_unanswered_share=GAP_SHARE)
     assert [(g.counts.unanswered, g.counts.asks) for g in gaps] == [(4, 4), (1, 2), (1, 1)]
-    period = log.store.period_groups("a1", NOW - timedelta(days=1))
-    assert [(g.id, g.counts) for g in gaps_among(period)] == [(g.id, g.counts) for g in gaps]
-    assert [g.id for g in most_asked(period)] == [g.id for g in log.store.question_groups("a1", limit=10)]
+    assert log.store.period_groups("a1", NOW - timedelta(days=1), min_unanswered_share=GAP_SHARE, limit=20) == (
+        gaps, log.store.question_groups("a1"), [])
     articles = log.store.asked_articles()
     assert [(a, t, c.asks, c.unanswered) for a, t, c in articles] == [("a1", "Title a1", 12, 8)]
-    assert articles_among(log.store.period_groups(None, NOW - timedelta(days=1)), 20) == [("a1", None, articles[0][2])]
+    _, _, period = log.store.period_groups(None, NOW - timedelta(days=1), min_unanswered_share=GAP_SHARE, limit=1)
+    assert period == articles
 
 
 def test_retention_removes_old_asks_their_wordings_and_counts(log):
