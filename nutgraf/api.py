@@ -17,6 +17,7 @@ from .llm.base import LLM
 from .ingest.options import IngestOptions
 from .jobs import PREPARE, Worker
 from .ingest.pipeline import Ingester, IngestOutcome
+from .insights.recording import SOURCES, QuestionLog
 from .related.service import RelatedQuestions
 from .records import Answer, Article, ArticleSummary, Document, Feedback, Scope
 from .retrieval.search import Retriever, SearchResult
@@ -50,6 +51,7 @@ class Nutgraf:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._related: RelatedQuestions | None = None
+        self._question_log: QuestionLog | None = None
         self._llm = llm
 
     # -- ingestion
@@ -143,14 +145,18 @@ class Nutgraf:
         return self.retriever.search(query, scope, limit=limit, recency=recency)
 
     def ask(self, question: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
-            conversation_id: str | None = None) -> Answer:
+            conversation_id: str | None = None, source: str = "box") -> Answer:
         """A short answer citing the sentences it rests on, or ``answerable=False`` and a note.
 
         ``related`` holds follow-up questions when the article's related questions are
-        already computed (see :meth:`related`); asking never waits for them.
+        already computed (see :meth:`related`); asking never waits for them. The ask is kept
+        in the question log (unless the ``question_log`` setting is off), its id in
+        ``ask_id``; ``source="panel"`` says a reader opened it in the explore panel.
         """
         scope = _scope(article_id, article_ids)
-        return self._with_follow_ups(self.answerer.answer(question, scope, conversation_id), scope)
+        _check_source(source)
+        answer = self._with_follow_ups(self.answerer.answer(question, scope, conversation_id), scope)
+        return self._logged(answer, scope, source)
 
     def _with_follow_ups(self, answer: Answer, scope: Scope) -> Answer:
         single = scope.article_ids[0] if scope.article_ids and len(scope.article_ids) == 1 else None
@@ -214,22 +220,70 @@ class Nutgraf:
         """Prepare queued articles until none is left; ``done`` hears of each. How many."""
         return Worker(self.store, self.prepare).drain(done)
 
-    def ask_stream(self, question: str, *, article_id: str | None = None,
-                   article_ids: list[str] | None = None, conversation_id: str | None = None) -> Iterator[dict]:
+    def ask_stream(self, question: str, *, article_id: str | None = None, article_ids: list[str] | None = None,
+                   conversation_id: str | None = None, source: str = "box") -> Iterator[dict]:
         """The answer as it is produced: an ``evidence`` event (the sentence retrieval ranks
         first, ``{"citations": [...]}``), ``delta`` events while the model writes, then the
-        final ``answer`` event (with follow-ups, as :meth:`ask` gives them)."""
+        final ``answer`` event (with follow-ups and its ``ask_id``, as :meth:`ask` gives them)."""
         scope = _scope(article_id, article_ids)
+        _check_source(source)
         for event in self.answerer.stream(question, scope, conversation_id):
             if event["type"] == "answer":
-                event["answer"] = self._with_follow_ups(event["answer"], scope)
+                event["answer"] = self._logged(self._with_follow_ups(event["answer"], scope), scope, source)
             yield event
+
+    # -- what readers ask, for the newsroom
+
+    @property
+    def question_log(self) -> QuestionLog:
+        """The log asks are kept in (see :mod:`nutgraf.insights.recording`)."""
+        if self._question_log is None:
+            self._question_log = QuestionLog(self.store, self._embedder().embed)
+        return self._question_log
+
+    def _logged(self, answer: Answer, scope: Scope, source: str) -> Answer:
+        if self.settings.question_log:
+            # An ask of several articles is one of the archive's for the log.
+            single = scope.article_ids[0] if scope.article_ids and len(scope.article_ids) == 1 else None
+            answer.ask_id = self.question_log.record(answer, single, source=source)
+        return answer
+
+    def panel_shown(self, questions: Iterable[dict]) -> None:
+        """Count one showing of each explore panel question (as :meth:`related` gives them)
+        to a reader, so that the insights can say how often each is clicked when shown."""
+        if self.settings.question_log:
+            self.question_log.shown(questions)
+
+    def insights(self, article_id: str | None = None, since: datetime | str | None = None, limit: int = 20) -> dict:
+        """What readers asked about an article (None: the whole archive) since a day (None: all
+        the log keeps): asks per day and grade, groups of near-identical questions, the story
+        gaps (groups mostly left unanswered), answers rated badly, the explore panel's pull."""
+        from .insights.report import build
+
+        if article_id is not None and self.store.content_hash(article_id) is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        if limit < 1:
+            raise InputError("limit must be at least 1")
+        report = build(self.store, article_id, parse_time(since) if isinstance(since, str) else since, limit)
+        report["log"] = {"on": self.settings.question_log, "kept_days": self.settings.question_log_days}
+        return report
+
+    def expire_asks(self, older_than_days: float | None = None) -> tuple[int, datetime]:
+        """Remove the asks older than ``older_than_days`` (default: the ``question_log_days``
+        setting) from the question log; returns how many went, and the cut-off time."""
+        days = self.settings.question_log_days if older_than_days is None else older_than_days
+        cutoff = _cutoff(days)
+        return self.store.expire_asks(cutoff), cutoff
 
     # -- reader data
 
     def add_feedback(self, feedback: Feedback) -> Feedback:
-        """Keep a reader's rating of an answer; returns it with its id and time."""
-        return self.store.add_feedback(feedback)
+        """Keep a reader's rating of an answer; returns it with its id and time. With the
+        ``ask_id`` of the answer, the rating is also kept with that ask in the question log."""
+        stored = self.store.add_feedback(feedback)
+        if feedback.ask_id:
+            self.question_log.rate(feedback.ask_id, feedback.rating)
+        return stored
 
     def feedback(self, since: datetime | str | None = None, limit: int | None = None) -> list[Feedback]:
         """Feedback received since a time (a datetime, or ISO 8601 text such as ``2025-10-01``),
@@ -241,9 +295,7 @@ class Nutgraf:
         ``conversation_days`` setting); returns how many went, and the cut-off time.
         Feedback is never removed."""
         days = self.settings.conversation_days if older_than_days is None else older_than_days
-        if days < 0:
-            raise InputError(f"days must not be negative, not {days}")
-        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+        cutoff = _cutoff(days)
         return self.store.expire_conversations(cutoff), cutoff
 
     def _check_articles(self, scope: Scope) -> None:
@@ -262,6 +314,17 @@ def parse_time(text: str) -> datetime:
     except ValueError:
         raise InputError(f"not a date or ISO 8601 time: {text!r} (use YYYY-MM-DD)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _cutoff(days: float) -> datetime:
+    if days < 0:
+        raise InputError(f"days must not be negative, not {days}")
+    return datetime.now(timezone.utc) - timedelta(days=days)
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        raise InputError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
 
 
 def _scope(article_id: str | None = None, article_ids: list[str] | None = None, source: str | None = None,

@@ -7,6 +7,7 @@ sentence, mention or quote they describe.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -214,9 +215,77 @@ class Feedback:
     conversation_id: str | None = None
     id: str = ""  # given when it is stored
     received_at: str = ""  # ISO 8601, UTC; given when it is stored
+    ask_id: str | None = None  # the ask rated, as its answer gave it (see ``Answer.ask_id``)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class LoggedAsk:
+    """One question asked, as the question log keeps it. Nothing names the reader: no
+    address, browser, cookie or conversation."""
+
+    question: str  # the wording grouped: the question as resolved, else as asked
+    key: str  # what the same wording typed again shares with it (see ``insights.grouping``)
+    form: str  # what it asks for, as its question word says ("when", "yes-no", ...)
+    asked: str | None  # the question as typed, when it differs from that wording
+    kind: str
+    grade: str
+    confidence: float
+    latency_ms: int | None
+    language: str
+    article_id: str | None  # the article asked about; None: the whole archive
+    panel_key: str | None = None  # the explore panel's question clicked (its wording key), else typed
+    sample: bool = False  # asked by the demo's seed, not by a reader
+    asked_at: datetime | None = None  # None: now
+
+
+@dataclass
+class AskCounts:
+    """Asks counted by how they were answered, where they came from and how they were rated."""
+
+    asks: int = 0
+    answer: int = 0
+    closest: int = 0
+    none: int = 0  # the articles do not say
+    panel: int = 0  # clicked in the explore panel
+    helpful: int = 0
+    not_helpful: int = 0
+    wrong_citation: int = 0
+    sample: int = 0
+
+    @property
+    def unanswered(self) -> int:
+        return self.closest + self.none
+
+
+@dataclass
+class QuestionGroup:
+    """Near-identical questions about one article (or the whole archive), counted."""
+
+    id: int
+    article_id: str | None
+    article_title: str | None
+    counts: AskCounts
+    last_asked: int  # when, in seconds since 1970 (UTC)
+    wordings: list[tuple[str, int]] = field(default_factory=list)  # (wording, asks), most asked first
+
+
+@dataclass
+class DayCounts:
+    day: str  # YYYY-MM-DD, UTC
+    counts: AskCounts
+
+
+@dataclass
+class PanelPull:
+    """How often the explore panel showed a question, and how often a reader opened it."""
+
+    article_id: str
+    question: str
+    shown: int
+    clicks: int
 
 
 @dataclass
@@ -290,6 +359,8 @@ class Answer:
     # or "structure" for words read off the article's own structures.
     judge: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The ask in the question log, for linking a reader's rating to it; None when not logged.
+    ask_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

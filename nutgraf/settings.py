@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     conversation_days: float = Field(30, gt=0, description=(
         "Days a conversation is kept after its last question; then it expires."))
 
+    # -- what readers ask, for the newsroom
+    question_log: bool = Field(True, description=(
+        "Keep a log of the questions readers ask and of the explore panel's questions shown and "
+        "clicked, for `nutgraf insights` (0: keep none)."))
+    question_log_days: float = Field(90, gt=0, description=(
+        "Days an asked question is kept in the log; older ones are removed by the server and by "
+        "`nutgraf gc`."))
+
     # -- models and threads
     llm_threads: int | None = Field(None, ge=1, description="Threads of a local (llama.cpp) model.",
                                     json_schema_extra=_unset("every core; half under `nutgraf serve`"))

@@ -1,4 +1,4 @@
-"""Commands over what readers leave behind: feedback, gc."""
+"""Commands over what readers leave behind: feedback, gc (see insights.py for the question log)."""
 
 from __future__ import annotations
 
@@ -13,25 +13,33 @@ from .common import dump, json_option, open_nutgraf, reports_errors
 @click.command()
 @click.option("--conversation-days", type=click.FloatRange(min=0), metavar="DAYS",
               help=help_text("conversation_days", "Remove conversations unused for this many days."))
+@click.option("--question-log-days", type=click.FloatRange(min=0), metavar="DAYS",
+              help=help_text("question_log_days", "Remove asked questions older than this many days."))
 @json_option
 @click.pass_obj
 @reports_errors
-def gc(settings, conversation_days, as_json):
-    """Remove expired reader data: conversations unused for the configured days.
+def gc(settings, conversation_days, question_log_days, as_json):
+    """Remove expired reader data: conversations unused for the configured days, and
+    questions kept in the question log for longer than its days.
 
     Feedback is never removed. The server does the same on its own every
     NUTGRAF_GC_INTERVAL seconds; run this where no server runs, from cron for example.
     """
-    removed, cutoff = open_nutgraf(settings, embed=False).expire_conversations(conversation_days)
+    nutgraf = open_nutgraf(settings, embed=False)
+    removed, cutoff = nutgraf.expire_conversations(conversation_days)
+    asks_removed, asked_before = nutgraf.expire_asks(question_log_days)
     if as_json:
-        dump({"conversations_removed": removed, "last_used_before": cutoff.isoformat(timespec="seconds")})
+        dump({"conversations_removed": removed, "last_used_before": cutoff.isoformat(timespec="seconds"),
+              "asks_removed": asks_removed, "asked_before": asked_before.isoformat(timespec="seconds")})
         return
     click.echo(f"Removed {removed} conversation{'s' if removed != 1 else ''} last used before "
                f"{cutoff.isoformat(timespec='seconds')}.")
+    click.echo(f"Removed {asks_removed} asked question{'s' if asks_removed != 1 else ''} from before "
+               f"{asked_before.isoformat(timespec='seconds')}.")
 
 
 FEEDBACK_COLUMNS = ("id", "received_at", "rating", "question", "answer", "comment", "article_id",
-                    "conversation_id", "citations")
+                    "conversation_id", "ask_id", "citations")
 
 
 @click.command()

@@ -322,8 +322,8 @@ def run(counts: dict[str, int], mode: str, settings: Settings, refit: bool, dire
     for name, count in counts.items():
         if refit or not count:
             continue
-        nutgraf = Nutgraf(str(cache_db(f"calibration-{name}")),
-                          settings=settings.with_values(model="none") if mode == "extractive" else settings)
+        nutgraf = Nutgraf(str(cache_db(f"calibration-{name}")), settings=settings.with_values(
+            model="none" if mode == "extractive" else None, question_log=False))  # not readers' questions
         questions = {"newsqa": lambda: newsqa_questions(count, folder),
                      "boolq": lambda: boolq_questions(count, nutgraf)}.get(
             name, lambda: sample(datasets.load(name, "tune", folder), count, name))()

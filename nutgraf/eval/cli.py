@@ -131,7 +131,8 @@ def _evaluate(settings: Settings, dataset: str | None, split: str, data_file: Pa
     if rebuild:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
-    nutgraf = Nutgraf(str(database), settings=settings)
+    # Evaluation questions are not readers': they stay out of the question log.
+    nutgraf = Nutgraf(str(database), settings=settings.with_values(question_log=False))
     try:
         items, failures = runner.ingest_corpus(nutgraf, evalset, progress=progress)
         for failure in failures:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..api import Nutgraf
 from ..errors import NutgrafError
-from . import pages, routes
+from . import insights_page, pages, routes
 from .errors import install_error_handlers
 from ..settings import Settings, current
 from .limits import BodyLimit, RateLimit
@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(pages.router)
+    app.include_router(insights_page.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     # Added last means outermost: CORS headers reach even the 413 and 429 answers.
@@ -89,7 +90,7 @@ def healthz(request: Request) -> dict:
 async def _lifespan(app: FastAPI):
     nutgraf: Nutgraf = app.state.nutgraf
     await run_in_threadpool(_warm_up, nutgraf)
-    expiry = asyncio.create_task(_expire_conversations(nutgraf, app.state.settings.gc_interval))
+    expiry = asyncio.create_task(_expire_reader_data(nutgraf, app.state.settings.gc_interval))
     app.state.preparation.start()
     yield
     expiry.cancel()
@@ -99,16 +100,19 @@ async def _lifespan(app: FastAPI):
     nutgraf.close()
 
 
-async def _expire_conversations(nutgraf: Nutgraf, interval: float) -> None:
-    """Remove expired conversations now and every ``interval`` seconds. With several
-    workers or servers each does it; a conversation is deleted once all the same."""
+async def _expire_reader_data(nutgraf: Nutgraf, interval: float) -> None:
+    """Remove expired conversations and asked questions now and every ``interval`` seconds.
+    With several workers or servers each does it; each is deleted once all the same."""
     while True:
         try:
             removed, cutoff = await run_in_threadpool(nutgraf.expire_conversations)
             if removed:
                 log.info("removed %d conversations last used before %s", removed, cutoff.isoformat())
+            removed, cutoff = await run_in_threadpool(nutgraf.expire_asks)
+            if removed:
+                log.info("removed %d asked questions from before %s", removed, cutoff.isoformat())
         except NutgrafError as error:
-            log.warning("conversation expiry failed: %s", error)
+            log.warning("expiry of reader data failed: %s", error)
         await asyncio.sleep(interval)
 
 

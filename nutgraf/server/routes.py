@@ -6,6 +6,8 @@ endpoint is ``async`` only to choose between one JSON answer and a stream of eve
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 import logging
@@ -39,14 +41,32 @@ def nutgraf(request: Request) -> Nutgraf:
 
 
 def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    check_admin(request, challenge="Bearer")
+
+
+def check_admin(request: Request, challenge: str) -> None:
+    """The request's admin key, as a bearer token or (from a browser, which can send no
+    bearer token with a page) as the password of HTTP Basic, must be one of the server's."""
     keys = request.app.state.settings.admin_keys
     if not keys:
         raise HTTPException(403, "admin requests are disabled: start the server with an admin key "
                                  "(NUTGRAF_ADMIN_KEYS or --admin-key)")
-    given = credentials.credentials.encode() if credentials else b""
+    given = _given_key(request.headers.get("authorization", "")).encode()
     if not any(hmac.compare_digest(given, key.encode()) for key in keys):
         raise HTTPException(401, "a valid admin key is required (Authorization: Bearer <key>)",
-                            headers={"WWW-Authenticate": "Bearer"})
+                            headers={"WWW-Authenticate": challenge})
+
+
+def _given_key(header: str) -> str:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    return ""
 
 
 # -- questions
@@ -58,6 +78,8 @@ class AskRequest(BaseModel):
                                    description="Answer from this article; omit to ask the whole archive.")
     conversation_id: str | None = Field(default=None, max_length=64,
                                         description="From an earlier answer, for follow-up questions.")
+    source: Literal["box", "panel"] = Field(default="box", description=(
+        "`panel` when the reader opened the question in the explore panel (counted as the panel's pull)."))
 
 
 @router.post(
@@ -77,11 +99,20 @@ async def ask(body: AskRequest, request: Request,
     carry `points`, each cited. When the articles do not answer: `answerable: false`, `grade`
     "closest" (the sentence that most likely holds it, in `note`) or "none", and a note."""
     ng = nutgraf(request)
-    options = {"article_id": body.article_id, "conversation_id": body.conversation_id}
+    options = {"article_id": body.article_id, "conversation_id": body.conversation_id, "source": body.source}
     if stream or "text/event-stream" in request.headers.get("accept", ""):
-        return await _event_stream(lambda: ng.ask_stream(body.question, **options))
+        return await _event_stream(lambda: _counting_follow_ups(ng, ng.ask_stream(body.question, **options)))
     answer = await run_in_threadpool(ng.ask, body.question, **options)
+    await run_in_threadpool(ng.panel_shown, answer.related)
     return answer.to_dict()
+
+
+def _counting_follow_ups(ng: Nutgraf, events):
+    """The events; the follow-ups the final answer carries are shown in the explore panel."""
+    for event in events:
+        if event["type"] == "answer":
+            ng.panel_shown(event["answer"].related)
+        yield event
 
 
 async def _event_stream(produce) -> EventSourceResponse:
@@ -133,7 +164,9 @@ def related(request: Request, response: Response, article_id: str = Query(max_le
     """
     if not request.app.state.preparation.ready(article_id, request.app.state.settings.related_wait):
         return {"article_id": article_id, "key_points": [], "questions": [], "pending": True}
-    result = nutgraf(request).related(article_id, after=after, conversation_id=conversation_id, limit=limit)
+    ng = nutgraf(request)
+    result = ng.related(article_id, after=after, conversation_id=conversation_id, limit=limit)
+    ng.panel_shown(result["questions"])
     if after is None and conversation_id is None:
         # The same for every reader of the article: browsers and CDNs may keep it briefly.
         response.headers["Cache-Control"] = "public, max-age=60"
@@ -237,6 +270,8 @@ class FeedbackRequest(BaseModel):
     article_id: str | None = Field(default=None, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=64)
     comment: str | None = Field(default=None, max_length=2000)
+    ask_id: str | None = Field(default=None, pattern="^[0-9a-f]{16}$",
+                               description="The `ask_id` of the answer rated, to keep the rating with its ask.")
 
 
 @router.post("/feedback", status_code=201)
@@ -251,3 +286,18 @@ def list_feedback(request: Request, limit: int = Query(100, ge=1, le=1000),
                                             description="Only feedback received at or after this time.")) -> dict:
     """Feedback received, newest first (needs an admin key)."""
     return {"feedback": [f.to_dict() for f in nutgraf(request).feedback(since=since, limit=limit)]}
+
+
+# -- what readers ask, for the newsroom
+
+
+@router.get("/insights", dependencies=[Depends(require_admin)])
+def insights(request: Request, article_id: str | None = Query(None, max_length=64),
+             since: str | None = Query(None, max_length=40, examples=["2025-10-01"],
+                                       description="Only questions asked on or after this day."),
+             limit: int = Query(20, ge=1, le=1000, description="Rows in each list.")) -> dict:
+    """What readers asked about an article (or the whole archive): asks per day and grade,
+    near-identical questions grouped, the story gaps (groups mostly left unanswered, most
+    asked first), answers rated badly, and how often the explore panel's questions were
+    opened when shown (needs an admin key)."""
+    return nutgraf(request).insights(article_id, since=since, limit=limit)

@@ -9,7 +9,7 @@ from platformdirs import user_data_dir
 
 from ..errors import StoreError
 from ..settings import Settings, defaults
-from .base import ArticleStore, JobQueue, PutResult, ReaderData, Store
+from .base import ArticleStore, JobQueue, PutResult, QuestionLog, ReaderData, Store
 
 
 def default_db(settings: Settings | None = None) -> str:
@@ -33,4 +33,4 @@ def open_store(location: str | os.PathLike | None = None, settings: Settings | N
     return SQLiteStore(location.removeprefix("sqlite:///"))
 
 
-__all__ = ["ArticleStore", "JobQueue", "PutResult", "ReaderData", "Store", "default_db", "open_store"]
+__all__ = ["ArticleStore", "JobQueue", "PutResult", "QuestionLog", "ReaderData", "Store", "default_db", "open_store"]

@@ -1,6 +1,7 @@
 """The storage protocols, one per role its callers use: the articles and what is worked
 out from them (:class:`ArticleStore`), what readers leave behind (:class:`ReaderData`) and
-the work queued per article (:class:`JobQueue`).
+the work queued per article (:class:`JobQueue`) and the log of what readers ask
+(:class:`QuestionLog`).
 
 A backend is one module or one folder with one class satisfying all three (:class:`Store`);
 ``open_store`` picks it from the database URL. Each ``put_article`` is one transaction: a
@@ -16,7 +17,11 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from ..records import Article, ArticleSummary, Conversation, Feedback, Hit, Scope, Sentence, Turn
+from ..records import (
+    Article, ArticleSummary, AskCounts, Conversation, DayCounts, Feedback, Hit, LoggedAsk, PanelPull,
+    QuestionGroup, Scope, Sentence, Turn,
+)
+from .question_log import GroupChoice
 
 PutStatus = Literal["added", "updated", "unchanged"]
 
@@ -98,8 +103,55 @@ class ReaderData(Protocol):
     def add_feedback(self, feedback: Feedback) -> Feedback:
         """Keep ``feedback``; returns it with its new ``id`` and ``received_at``."""
 
-    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
-        """Feedback received at or after ``since``, newest first."""
+    def feedback(self, since: datetime | None = None, limit: int | None = None, *, article_id: str | None = None,
+                 ratings: tuple[str, ...] | None = None) -> list[Feedback]:
+        """Feedback received at or after ``since``, newest first; only about ``article_id``,
+        only of ``ratings``, when given."""
+
+
+class QuestionLog(Protocol):
+    """Each question asked, grouped with the near-identical ones asked about its article, and
+    the explore panel's questions shown and clicked (see :mod:`nutgraf.insights`). Nothing
+    in it names a reader."""
+
+    def knows_wording(self, article_id: str | None, key: str) -> bool:
+        """Whether a question of this wording key was asked about the article already."""
+
+    def log_ask(self, ask: LoggedAsk, choose: GroupChoice) -> int:
+        """Keep ``ask`` and return its id. A wording new to its article is grouped in the same
+        transaction: ``choose`` is given the article's groups and picks the one it joins."""
+
+    def rate_ask(self, ask_id: int, rating: str) -> bool:
+        """Keep a reader's rating with the ask; False when the ask is not (or no longer) kept."""
+
+    def count_shown(self, shown: list[tuple[str, str, str]]) -> None:
+        """Count one showing of each explore panel question (article id, wording key, text)."""
+
+    def expire_asks(self, older_than: datetime) -> int:
+        """Remove the asks made before ``older_than``, and the wordings no ask is left of."""
+
+    def ask_days(self, article_id: str | None, since: datetime | None) -> list[DayCounts]:
+        """Asks per day (UTC), oldest first, about one article or the whole archive."""
+
+    def question_groups(self, article_id: str | None, *, rank: str = "asks", min_unanswered_share: float = 0.0,
+                        limit: int = 20) -> list[QuestionGroup]:
+        """The groups most asked (``rank="unanswered"``: most left unanswered), only those
+        with at least ``min_unanswered_share`` of their asks unanswered, over all the log holds."""
+
+    def period_groups(self, article_id: str | None, since: datetime, *, min_unanswered_share: float,
+                      limit: int) -> tuple[list[QuestionGroup], list[QuestionGroup], list[tuple]]:
+        """Since ``since``: the gaps (groups with at least ``min_unanswered_share`` of their asks
+        unanswered), the groups most asked, and the articles with the most left unanswered
+        (archive-wide only), counted from that period's asks, ``limit`` of each."""
+
+    def group_wordings(self, group_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+        """Each group's wordings and how often each was asked, most asked first."""
+
+    def asked_articles(self, limit: int = 20) -> list[tuple[str | None, str | None, AskCounts]]:
+        """(article id, title, counts) of the articles with the most asks left unanswered."""
+
+    def panel_pull(self, article_id: str | None, limit: int = 20) -> list[PanelPull]:
+        """The explore panel's questions most shown, with how often each was clicked."""
 
 
 class JobQueue(Protocol):
@@ -126,7 +178,7 @@ class JobQueue(Protocol):
         """Jobs of ``kind`` by state: queued, running, done, failed."""
 
 
-class Store(ArticleStore, ReaderData, JobQueue, Protocol):
+class Store(ArticleStore, ReaderData, QuestionLog, JobQueue, Protocol):
     """Everything nutgraf keeps, as one backend holds it."""
 
     def close(self) -> None: ...

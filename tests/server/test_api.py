@@ -12,7 +12,7 @@ from tests.server.live import ADMIN, read_events
 
 ANSWER_KEYS = {"question", "answer", "answerable", "confidence", "citations", "kind", "grade", "verdict",
                "points", "explanation", "note", "related", "conversation_id", "mode", "resolved_question",
-               "language", "judge", "timings_ms"}
+               "language", "judge", "timings_ms", "ask_id"}
 
 
 def error_of(response: httpx.Response) -> dict:
@@ -65,7 +65,7 @@ def test_ask_streams_events_when_the_client_accepts_them(client, library_id):
     cites_the_article(client, streamed, library_id, "Oskar Brandt")
     # The stream ends with the same answer as the plain request.
     plain = client.post("/v1/ask", json=body).json()
-    ignore = {"conversation_id", "timings_ms"}
+    ignore = {"conversation_id", "timings_ms", "ask_id"}
     assert {k: v for k, v in streamed.items() if k not in ignore} == {k: v for k, v in plain.items() if k not in ignore}
 
 

@@ -989,8 +989,9 @@
 
     // -- asking
 
-    // `article` differs from the widget's own for a related question another story answers.
-    async ask(question, { article = this.article, view = this.main } = {}) {
+    // `article` differs from the widget's own for a related question another story answers;
+    // `source` is "panel" for a question opened in the explore panel (the newsroom counts them).
+    async ask(question, { article = this.article, view = this.main, source = "box" } = {}) {
       question = question.trim();
       if (!question) {
         this.showError("Type a question first.");
@@ -1007,7 +1008,7 @@
         const response = await fetch(this.endpoint("v1/ask"), {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-          body: JSON.stringify({ question, article_id: article, conversation_id: this.conversation }),
+          body: JSON.stringify({ question, article_id: article, conversation_id: this.conversation, source }),
           signal: request.signal,
         });
         if (!response.ok) throw new Error(await errorMessage(response));
@@ -1180,7 +1181,7 @@
         } else if (view.answer) {
           view.sources.highlight("cited");
         } else {
-          this.ask(item.question, { article: bridge ? item.article_id : this.article, view });
+          this.ask(item.question, { article: bridge ? item.article_id : this.article, view, source: "panel" });
         }
       });
       return li;
@@ -1219,6 +1220,7 @@
         citations: distinct(answer.citations).map(({ article_id, sentence_index, text }) => ({ article_id, sentence_index, text })),
         article_id: this.answerArticle,
         conversation_id: answer.conversation_id,
+        ask_id: typeof answer.ask_id === "string" ? answer.ask_id : undefined,
       };
       try {
         const response = await fetch(this.endpoint("v1/feedback"), {

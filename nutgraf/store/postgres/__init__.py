@@ -13,8 +13,9 @@ old article or the new one, never a mix.
 
 One class per role, joined in :class:`PostgresStore`: ``articles.py`` (articles, search over
 them with the SQL of ``search.py``, what is kept beside them), ``reader_data.py``
-(conversations and feedback), and the job queue whose SQL both backends share
-(``nutgraf/store/queue.py``). ``database.py`` holds the pool of connections and applies the
+(conversations and feedback), the question log (``question_log.py``, over the SQL both
+backends share in ``nutgraf/store/question_log.py``), and the job queue whose SQL both
+backends share (``nutgraf/store/queue.py``). ``database.py`` holds the pool of connections and applies the
 migrations of ``schema.py``.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from ...settings import Settings, defaults
 from ..queue import Dialect, SQLJobQueue
 from .articles import PostgresArticles
+from .question_log import PostgresQuestionLog
 from .reader_data import PostgresReaderData
 from .search import dense_query
 
@@ -34,7 +36,7 @@ POSTGRES = Dialect(
 )
 
 
-class PostgresStore(PostgresArticles, PostgresReaderData, SQLJobQueue):
+class PostgresStore(PostgresArticles, PostgresReaderData, PostgresQuestionLog, SQLJobQueue):
     dialect = POSTGRES
 
     def __init__(self, url: str, settings: Settings | None = None):

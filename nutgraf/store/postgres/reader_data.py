@@ -57,17 +57,25 @@ class PostgresReaderData(Database):
         with self._connection() as db:
             (received_at,) = db.execute(
                 "INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,"
-                " conversation_id) VALUES (%s, coalesce(%s::timestamptz, clock_timestamp()), %s,%s,%s,%s,%s,%s,%s)"
-                " RETURNING received_at",
+                " conversation_id, ask_id) VALUES (%s, coalesce(%s::timestamptz, clock_timestamp()),"
+                " %s,%s,%s,%s,%s,%s,%s,%s) RETURNING received_at",
                 (stored.id, stored.received_at or None, stored.rating, stored.question, stored.answer,
-                 stored.comment, Jsonb(stored.citations), stored.article_id, stored.conversation_id)).fetchone()
+                 stored.comment, Jsonb(stored.citations), stored.article_id, stored.conversation_id,
+                 stored.ask_id)).fetchone()
         return replace(stored, received_at=utc_text(received_at))
 
-    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+    def feedback(self, since: datetime | None = None, limit: int | None = None, *, article_id: str | None = None,
+                 ratings: tuple[str, ...] | None = None) -> list[Feedback]:
+        where, params = ["true"], []
+        for clause, value in (("received_at >= %s", since), ("article_id = %s", article_id),
+                              ("rating = ANY(%s)", None if ratings is None else list(ratings))):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
         with self._connection() as db:
             rows = db.execute(
-                "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id"
-                " FROM feedback WHERE %s::timestamptz IS NULL OR received_at >= %s"
-                " ORDER BY received_at DESC, seq DESC LIMIT %s", (since, since, limit)).fetchall()
+                "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id,"
+                f" ask_id FROM feedback WHERE {' AND '.join(where)} ORDER BY received_at DESC, seq DESC LIMIT %s",
+                (*params, limit)).fetchall()
         return [Feedback(id=r[0], received_at=utc_text(r[1]), rating=r[2], question=r[3], answer=r[4], comment=r[5],
-                         citations=r[6], article_id=r[7], conversation_id=r[8]) for r in rows]
+                         citations=r[6], article_id=r[7], conversation_id=r[8], ask_id=r[9]) for r in rows]

@@ -119,4 +119,91 @@ MIGRATIONS = [
     UPDATE quotes q SET closed = false FROM articles a
     WHERE a.id = q.article_id AND substr(a.text, q."end" + 1, 1) NOT IN ('”', '"');
     """,
+    # 6: the question log (what readers ask, for the newsroom: see nutgraf/store/question_log.py);
+    # times are seconds since 1970, as on SQLite, so one SQL serves both; the counts per
+    # wording, group and day are kept up by the trigger on asks
+    """
+    CREATE TABLE insight_groups (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, article_id text NOT NULL, form text NOT NULL,
+        mean bytea NOT NULL,
+        size integer NOT NULL, asks integer NOT NULL DEFAULT 0, answered integer NOT NULL DEFAULT 0,
+        closest integer NOT NULL DEFAULT 0, not_said integer NOT NULL DEFAULT 0, panel integer NOT NULL DEFAULT 0,
+        helpful integer NOT NULL DEFAULT 0, not_helpful integer NOT NULL DEFAULT 0,
+        wrong_citation integer NOT NULL DEFAULT 0, last_asked bigint NOT NULL DEFAULT 0
+    );
+    -- Covering: the archive's stories are ranked by their groups' counts from the index alone.
+    CREATE INDEX insight_groups_article ON insight_groups (article_id, asks, answered, closest, not_said, panel,
+                                                           helpful, not_helpful, wrong_citation);
+    CREATE INDEX insight_groups_asks ON insight_groups (asks);
+    CREATE INDEX insight_groups_unanswered ON insight_groups ((closest + not_said));
+    CREATE TABLE insight_questions (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, article_id text NOT NULL, key text NOT NULL,
+        text text NOT NULL, group_id bigint NOT NULL REFERENCES insight_groups (id),
+        asks integer NOT NULL DEFAULT 0, UNIQUE (article_id, key)
+    );
+    CREATE INDEX insight_questions_group ON insight_questions (group_id);
+    CREATE INDEX insight_questions_unasked ON insight_questions (asks) WHERE asks <= 0;
+    CREATE TABLE asks (
+        id bigint PRIMARY KEY, asked_at bigint NOT NULL,
+        question_id bigint NOT NULL REFERENCES insight_questions (id),
+        asked text, kind text NOT NULL, grade text NOT NULL, confidence real NOT NULL, latency_ms integer,
+        language text NOT NULL, panel smallint NOT NULL, sample smallint NOT NULL, rating text
+    );
+    -- Covering too: a period's asks across the archive are counted from the index alone.
+    CREATE INDEX asks_asked_at ON asks (asked_at, question_id, grade, panel, sample, rating);
+    -- Covering: the asks of an article or a period are counted from the index alone (ids
+    -- are random, so reading the table for each ask would be a page read apiece).
+    CREATE INDEX asks_question ON asks (question_id, asked_at, grade, panel, sample, rating);
+    CREATE TABLE insight_days (
+        day bigint PRIMARY KEY, asks integer NOT NULL, answered integer NOT NULL, closest integer NOT NULL,
+        not_said integer NOT NULL, panel integer NOT NULL, sample integer NOT NULL
+    );
+    CREATE TABLE panel_questions (
+        article_id text NOT NULL, key text NOT NULL, text text NOT NULL,
+        shown integer NOT NULL DEFAULT 0, clicks integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (article_id, key)
+    );
+    CREATE INDEX panel_questions_shown ON panel_questions (shown);
+    ALTER TABLE feedback ADD COLUMN ask_id text;
+    CREATE INDEX feedback_article ON feedback (article_id, received_at DESC);
+    CREATE FUNCTION asks_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        ask asks;
+        delta integer;
+    BEGIN
+        IF TG_OP = 'UPDATE' THEN
+            UPDATE insight_groups SET
+                helpful = helpful + (NEW.rating IS NOT DISTINCT FROM 'helpful')::int
+                    - (OLD.rating IS NOT DISTINCT FROM 'helpful')::int,
+                not_helpful = not_helpful + (NEW.rating IS NOT DISTINCT FROM 'not_helpful')::int
+                    - (OLD.rating IS NOT DISTINCT FROM 'not_helpful')::int,
+                wrong_citation = wrong_citation + (NEW.rating IS NOT DISTINCT FROM 'wrong_citation')::int
+                    - (OLD.rating IS NOT DISTINCT FROM 'wrong_citation')::int
+            WHERE id = (SELECT group_id FROM insight_questions WHERE id = NEW.question_id);
+            RETURN NULL;
+        END IF;
+        IF TG_OP = 'INSERT' THEN ask := NEW; delta := 1; ELSE ask := OLD; delta := -1; END IF;
+        UPDATE insight_questions SET asks = asks + delta WHERE id = ask.question_id;
+        UPDATE insight_groups SET asks = asks + delta,
+            answered = answered + delta * (ask.grade = 'answer')::int,
+            closest = closest + delta * (ask.grade = 'closest')::int,
+            not_said = not_said + delta * (ask.grade = 'none')::int,
+            panel = panel + delta * ask.panel,
+            helpful = helpful + delta * (ask.rating IS NOT DISTINCT FROM 'helpful')::int,
+            not_helpful = not_helpful + delta * (ask.rating IS NOT DISTINCT FROM 'not_helpful')::int,
+            wrong_citation = wrong_citation + delta * (ask.rating IS NOT DISTINCT FROM 'wrong_citation')::int,
+            last_asked = CASE WHEN delta > 0 THEN greatest(last_asked, ask.asked_at) ELSE last_asked END
+        WHERE id = (SELECT group_id FROM insight_questions WHERE id = ask.question_id);
+        INSERT INTO insight_days AS d (day, asks, answered, closest, not_said, panel, sample)
+        VALUES (ask.asked_at / 86400, delta, delta * (ask.grade = 'answer')::int,
+                delta * (ask.grade = 'closest')::int, delta * (ask.grade = 'none')::int,
+                delta * ask.panel, delta * ask.sample)
+        ON CONFLICT (day) DO UPDATE SET asks = d.asks + excluded.asks, answered = d.answered + excluded.answered,
+            closest = d.closest + excluded.closest, not_said = d.not_said + excluded.not_said,
+            panel = d.panel + excluded.panel, sample = d.sample + excluded.sample;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER asks_counted AFTER INSERT OR DELETE OR UPDATE OF rating ON asks
+        FOR EACH ROW EXECUTE FUNCTION asks_counted();
+    """,
 ]

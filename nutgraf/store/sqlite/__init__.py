@@ -5,13 +5,14 @@ WAL lets readers go on while one writer commits an article in a single transacti
 
 One class per role, joined in :class:`SQLiteStore`: ``articles.py`` (articles, search over
 them, what is kept beside them; ``vector_index.py`` serves archive-wide dense search),
-``reader_data.py`` (conversations and feedback), and the job queue whose SQL both backends
-share (``nutgraf/store/queue.py``). ``database.py`` holds the connections and applies the
-migrations of ``schema.py``.
+``reader_data.py`` (conversations and feedback), and the question log and the job queue,
+whose SQL both backends share (``nutgraf/store/question_log.py``, ``nutgraf/store/queue.py``).
+``database.py`` holds the connections and applies the migrations of ``schema.py``.
 """
 
 from __future__ import annotations
 
+from ..question_log import SQLQuestionLog
 from ..queue import Dialect, SQLJobQueue
 from .articles import SQLiteArticles
 from .reader_data import SQLiteReaderData
@@ -25,7 +26,7 @@ SQLITE = Dialect(
 )
 
 
-class SQLiteStore(SQLiteArticles, SQLiteReaderData, SQLJobQueue):
+class SQLiteStore(SQLiteArticles, SQLiteReaderData, SQLQuestionLog, SQLJobQueue):
     dialect = SQLITE
 
 

@@ -53,15 +53,23 @@ class SQLiteReaderData(Database):
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO feedback (id, received_at, rating, question, answer, comment, citations, article_id,"
-                " conversation_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                " conversation_id, ask_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (stored.id, stored.received_at, stored.rating, stored.question, stored.answer, stored.comment,
-                 json.dumps(stored.citations), stored.article_id, stored.conversation_id))
+                 json.dumps(stored.citations), stored.article_id, stored.conversation_id, stored.ask_id))
         return stored
 
-    def feedback(self, since: datetime | None = None, limit: int | None = None) -> list[Feedback]:
+    def feedback(self, since: datetime | None = None, limit: int | None = None, *, article_id: str | None = None,
+                 ratings: tuple[str, ...] | None = None) -> list[Feedback]:
+        where, params = ["received_at >= ?"], ["" if since is None else utc_text(since)]
+        if article_id is not None:
+            where.append("article_id = ?")
+            params.append(article_id)
+        if ratings is not None:
+            where.append(f"rating IN ({', '.join('?' * len(ratings)) or 'NULL'})")
+            params += ratings
         rows = self._db.execute(
-            "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id"
-            " FROM feedback WHERE received_at >= ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
-            ("" if since is None else utc_text(since), -1 if limit is None else limit)).fetchall()
+            "SELECT id, received_at, rating, question, answer, comment, citations, article_id, conversation_id, ask_id"
+            f" FROM feedback WHERE {' AND '.join(where)} ORDER BY received_at DESC, rowid DESC LIMIT ?",
+            (*params, -1 if limit is None else limit)).fetchall()
         return [Feedback(id=r[0], received_at=r[1], rating=r[2], question=r[3], answer=r[4], comment=r[5],
-                         citations=json.loads(r[6]), article_id=r[7], conversation_id=r[8]) for r in rows]
+                         citations=json.loads(r[6]), article_id=r[7], conversation_id=r[8], ask_id=r[9]) for r in rows]

@@ -145,6 +145,89 @@ MIGRATIONS = [
     UPDATE quotes SET closed = 0
     WHERE substr((SELECT text FROM articles WHERE id = quotes.article_id), "end" + 1, 1) NOT IN ('”', '"');
     """,
+    # 7: the question log (what readers ask, for the newsroom: see nutgraf/store/question_log.py);
+    # the counts per wording, group and day are kept up by the triggers on asks
+    """
+    CREATE TABLE insight_groups (
+        id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, form TEXT NOT NULL, mean BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        asks INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0, closest INTEGER NOT NULL DEFAULT 0,
+        not_said INTEGER NOT NULL DEFAULT 0, panel INTEGER NOT NULL DEFAULT 0, helpful INTEGER NOT NULL DEFAULT 0,
+        not_helpful INTEGER NOT NULL DEFAULT 0, wrong_citation INTEGER NOT NULL DEFAULT 0,
+        last_asked INTEGER NOT NULL DEFAULT 0
+    );
+    -- Covering: the archive's stories are ranked by their groups' counts from the index alone.
+    CREATE INDEX insight_groups_article ON insight_groups (article_id, asks, answered, closest, not_said, panel,
+                                                           helpful, not_helpful, wrong_citation);
+    CREATE INDEX insight_groups_asks ON insight_groups (asks);
+    CREATE INDEX insight_groups_unanswered ON insight_groups (closest + not_said);
+    CREATE TABLE insight_questions (
+        id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL,
+        group_id INTEGER NOT NULL REFERENCES insight_groups (id), asks INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (article_id, key)
+    );
+    CREATE INDEX insight_questions_group ON insight_questions (group_id);
+    CREATE INDEX insight_questions_unasked ON insight_questions (asks) WHERE asks <= 0;
+    CREATE TABLE asks (
+        id INTEGER PRIMARY KEY, asked_at INTEGER NOT NULL,
+        question_id INTEGER NOT NULL REFERENCES insight_questions (id),
+        asked TEXT, kind TEXT NOT NULL, grade TEXT NOT NULL, confidence REAL NOT NULL, latency_ms INTEGER,
+        language TEXT NOT NULL, panel INTEGER NOT NULL, sample INTEGER NOT NULL, rating TEXT
+    );
+    -- Covering too: a period's asks across the archive are counted from the index alone.
+    CREATE INDEX asks_asked_at ON asks (asked_at, question_id, grade, panel, sample, rating);
+    -- Covering: the asks of an article or a period are counted from the index alone (ids
+    -- are random, so reading the table for each ask would be a page read apiece).
+    CREATE INDEX asks_question ON asks (question_id, asked_at, grade, panel, sample, rating);
+    CREATE TABLE insight_days (
+        day INTEGER PRIMARY KEY, asks INTEGER NOT NULL, answered INTEGER NOT NULL, closest INTEGER NOT NULL,
+        not_said INTEGER NOT NULL, panel INTEGER NOT NULL, sample INTEGER NOT NULL
+    );
+    CREATE TABLE panel_questions (
+        article_id TEXT NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL,
+        shown INTEGER NOT NULL DEFAULT 0, clicks INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (article_id, key)
+    );
+    CREATE INDEX panel_questions_shown ON panel_questions (shown);
+    ALTER TABLE feedback ADD COLUMN ask_id TEXT;
+    CREATE INDEX feedback_article ON feedback (article_id, received_at);
+    CREATE TRIGGER asks_counted AFTER INSERT ON asks BEGIN
+        UPDATE insight_questions SET asks = asks + 1 WHERE id = new.question_id;
+        UPDATE insight_groups SET asks = asks + 1, answered = answered + (new.grade = 'answer'),
+            closest = closest + (new.grade = 'closest'), not_said = not_said + (new.grade = 'none'),
+            panel = panel + new.panel, helpful = helpful + (new.rating IS 'helpful'),
+            not_helpful = not_helpful + (new.rating IS 'not_helpful'),
+            wrong_citation = wrong_citation + (new.rating IS 'wrong_citation'),
+            last_asked = max(last_asked, new.asked_at)
+        WHERE id = (SELECT group_id FROM insight_questions WHERE id = new.question_id);
+        INSERT INTO insight_days (day, asks, answered, closest, not_said, panel, sample)
+        VALUES (new.asked_at / 86400, 1, new.grade = 'answer', new.grade = 'closest', new.grade = 'none',
+                new.panel, new.sample)
+        ON CONFLICT (day) DO UPDATE SET asks = asks + 1, answered = answered + excluded.answered,
+            closest = closest + excluded.closest, not_said = not_said + excluded.not_said,
+            panel = panel + excluded.panel, sample = sample + excluded.sample;
+    END;
+    CREATE TRIGGER asks_uncounted AFTER DELETE ON asks BEGIN
+        UPDATE insight_questions SET asks = asks - 1 WHERE id = old.question_id;
+        UPDATE insight_groups SET asks = asks - 1, answered = answered - (old.grade = 'answer'),
+            closest = closest - (old.grade = 'closest'), not_said = not_said - (old.grade = 'none'),
+            panel = panel - old.panel, helpful = helpful - (old.rating IS 'helpful'),
+            not_helpful = not_helpful - (old.rating IS 'not_helpful'),
+            wrong_citation = wrong_citation - (old.rating IS 'wrong_citation')
+        WHERE id = (SELECT group_id FROM insight_questions WHERE id = old.question_id);
+        UPDATE insight_days SET asks = asks - 1, answered = answered - (old.grade = 'answer'),
+            closest = closest - (old.grade = 'closest'), not_said = not_said - (old.grade = 'none'),
+            panel = panel - old.panel, sample = sample - old.sample
+        WHERE day = old.asked_at / 86400;
+    END;
+    CREATE TRIGGER asks_rated AFTER UPDATE OF rating ON asks BEGIN
+        UPDATE insight_groups SET
+            helpful = helpful + (new.rating IS 'helpful') - (old.rating IS 'helpful'),
+            not_helpful = not_helpful + (new.rating IS 'not_helpful') - (old.rating IS 'not_helpful'),
+            wrong_citation = wrong_citation + (new.rating IS 'wrong_citation') - (old.rating IS 'wrong_citation')
+        WHERE id = (SELECT group_id FROM insight_questions WHERE id = new.question_id);
+    END;
+    """,
 ]
 
 

@@ -78,6 +78,6 @@ def test_a_question_of_the_panel_continues_the_readers_conversation(page, site, 
     widget.locator("button.question").click()
     expect(widget.locator(".in-place .answer")).to_have_attribute("aria-busy", "false")
     assert publisher.server.asked[-1] == {"question": "How long did she take?", "article_id": ids[MARATHON],
-                                          "conversation_id": conversation}
+                                          "conversation_id": conversation, "source": "panel"}
 
 
