@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 from .answering.pipeline import Answerer
 from .errors import InputError, NotFound
 from .llm.base import LLM
+from .llm.queue import ModelQueue
 from .ingest.options import IngestOptions
 from .jobs import PREPARE, Worker
 from .ingest.pipeline import Ingester, IngestOutcome
@@ -133,7 +134,8 @@ class Nutgraf:
                 llm = load_model(self.settings.model, self.settings)
             self._answerer = Answerer(self.store, self.retriever, llm, risk=self.settings.risk,
                                       closest_risk=self.settings.closest_risk,
-                                      min_confidence=self.settings.min_confidence)
+                                      min_confidence=self.settings.min_confidence,
+                                      queue=ModelQueue(self.settings.model_queue))
         return self._answerer
 
     def search(self, query: str, *, article_id: str | None = None, article_ids: list[str] | None = None,

@@ -25,6 +25,16 @@ class ModelError(NutgrafError):
     http_status = 503
 
 
+class Busy(NutgrafError):
+    """Too many questions are waiting for the language model; ask again in ``retry_after`` seconds."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StoreError(NutgrafError):
     """The database cannot be opened or is from an incompatible version."""
 

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         "memory only."))
     kv_type: Literal["f16", "q8_0"] = Field("f16", description=(
         "Number format of a local model's attention cache: q8_0 halves the memory and the kept states."))
+    model_queue: int = Field(8, ge=0, description=(
+        "Questions one process lets wait for its language model at once; more are refused at once "
+        "(HTTP 429 with Retry-After). Answers that need no model never wait. 0: no bound."))
 
     # -- the HTTP server
     admin_keys: CommaList = Field((), description=(

@@ -22,22 +22,30 @@ related questions and the benchmarks all go through :meth:`Answerer.run`.
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Generator, Iterator
+from collections import OrderedDict
+from contextlib import ExitStack
+from typing import Callable, Generator, Iterator
 
 from ..llm.base import LLM
+from ..llm.queue import ModelQueue
 from ..records import Answer, Scope, Turn
 from ..retrieval.search import Retriever
 from ..store.base import Store
 from . import conversation, language, prompts
 from .decide import DEFAULT_CLOSEST_RISK, DEFAULT_RISK, Decider
-from .drafts import Draft, read_all
+from .drafts import Draft, article_drafts, read_all
 from .events import Event
 from .evidence import EvidenceSet, gather
 from .kinds import Asked, classify
 from .request import Request, open_request
 from .support import check
 from .translation import translate_answer
+
+# Readers' questions in other languages kept with their English: a popular story is asked the
+# same questions again, and translating one costs as much as reading a short answer.
+TRANSLATIONS_KEPT = 1024
 
 
 def result_of(steps: Generator):
@@ -52,12 +60,16 @@ def result_of(steps: Generator):
 class Answerer:
     def __init__(self, store: Store, retriever: Retriever, llm: LLM | None = None, *,
                  risk: float = DEFAULT_RISK, closest_risk: float = DEFAULT_CLOSEST_RISK,
-                 min_confidence: float | None = None):
+                 min_confidence: float | None = None, queue: ModelQueue | None = None):
         """``risk`` is the largest share of wrong answers among those shown that the tune
-        questions allowed; ``min_confidence`` overrides the thresholds it sets."""
+        questions allowed; ``min_confidence`` overrides the thresholds it sets; ``queue``
+        bounds the questions waiting for the model at once (default: no bound)."""
         self.store = store
         self.retriever = retriever
         self.llm = llm
+        self.queue = queue or ModelQueue(0)
+        self._english: OrderedDict[str, str] = OrderedDict()
+        self._english_lock = threading.Lock()
         self.mode = f"llm:{llm.name}" if llm else "extractive"
         self.decider = Decider(llm is not None, risk, closest_risk, min_confidence)
 
@@ -81,17 +93,36 @@ class Answerer:
         return result_of(self.run(requests, remember=False))
 
     def run(self, requests: list[Request], remember: bool = True) -> Generator[Event, None, list[Answer]]:
-        """Every stage after ``open``; yields the events of a single request, returns the answers."""
+        """Every stage after ``open``; yields the events of a single request, returns the answers.
+
+        The model's turn (see ``ModelQueue``) is taken before the first event, so that a
+        question the model has no room for is refused before its answer starts, and only by
+        questions that need the model: answers read off the article never wait for it."""
+        with ExitStack() as turn:
+            answers = yield from self._run(requests, remember, lambda: turn.enter_context(self.queue.turn()))
+        return answers
+
+    def _run(self, requests: list[Request], remember: bool,
+             take_turn: Callable[[], None]) -> Generator[Event, None, list[Answer]]:
         single = len(requests) == 1
+        taken = []
+
+        def before_model() -> None:
+            if not taken:
+                taken.append(take_turn())
+
         for request in requests:
-            self.resolve(request)
+            self.resolve(request, before_model)
         evidence = [self.gather(request) for request in requests]
+        asked = [self.classify(request, found) for request, found in zip(requests, evidence)]
+        started = time.perf_counter()
+        drafts = article_drafts(requests, asked, evidence, self.retriever.embedder, self.llm is not None)
+        if self.llm is not None and (None in drafts or any(r.language != language.ENGLISH for r in requests)):
+            before_model()  # to read, or to give the answer in the reader's language
         if single and evidence[0].top is not None:
             requests[0].timings["evidence"] = requests[0].elapsed_ms()
             yield {"type": "evidence", "citations": [evidence[0].top.citation().to_dict()]}
-        asked = [self.classify(request, found) for request, found in zip(requests, evidence)]
-        started = time.perf_counter()
-        drafts = read_all(requests, asked, evidence, self.llm, self.retriever.embedder)
+        drafts = read_all(requests, asked, evidence, self.llm, self.retriever.embedder, drafts)
         answers = []
         for request, draft, found in zip(requests, drafts, evidence):
             request.timed("read", started)
@@ -110,21 +141,37 @@ class Answerer:
     def open(self, question: str, scope: Scope, conversation_id: str | None = None) -> Request:
         return open_request(question, scope, conversation_id, self.store)
 
-    def resolve(self, request: Request) -> Request:
-        """The question made to stand on its own, in English."""
+    def resolve(self, request: Request, before_model: Callable[[], None] = lambda: None) -> Request:
+        """The question made to stand on its own, in English; ``before_model`` is called before
+        the model is first asked to."""
         started = time.perf_counter()
         request.language = language.detect(request.question)
         question = request.question
         if request.language != language.ENGLISH and self.llm is not None:
-            question = prompts.translate(self.llm, question, "English")
+            question = self._in_english(question, before_model)
         articles = list(request.articles.values())
         resolved = conversation.resolve(question, request.turns, articles)
         if resolved == question and self.llm is not None and conversation.needs_context(question, request.turns):
+            before_model()
             history = [(t.resolved or t.question, t.answer or "no answer") for t in request.turns]
             resolved = prompts.rewrite_follow_up(self.llm, history, question)
         request.resolved = resolved
         request.timed("resolve", started)
         return request
+
+    def _in_english(self, question: str, before_model: Callable[[], None]) -> str:
+        """The question translated into English once, then kept."""
+        with self._english_lock:
+            if question in self._english:
+                self._english.move_to_end(question)
+                return self._english[question]
+        before_model()
+        english = prompts.translate(self.llm, question, "English")
+        with self._english_lock:
+            self._english[question] = english
+            while len(self._english) > TRANSLATIONS_KEPT:
+                self._english.popitem(last=False)
+        return english
 
     def gather(self, request: Request) -> EvidenceSet:
         started = time.perf_counter()

@@ -27,10 +27,11 @@ from .common import model_option, reports_errors
 @click.option("--max-body", type=click.IntRange(min=1), metavar="BYTES", help=help_text("max_body_bytes"))
 @click.option("--rate-limit", type=click.FloatRange(min=0), metavar="PER_SECOND", help=help_text("rate_limit"))
 @click.option("--rate-burst", type=click.IntRange(min=1), metavar="N", help=help_text("rate_burst"))
+@click.option("--model-queue", type=click.IntRange(min=0), metavar="N", help=help_text("model_queue"))
 @click.pass_obj
 @reports_errors
 def serve(settings, host, port, workers, model, risk, min_confidence, admin_keys, cors_origins, max_body, rate_limit,
-          rate_burst):
+          rate_burst, model_queue):
     """Serve the HTTP API, the embeddable widget and a demo site.
 
     \b
@@ -43,7 +44,7 @@ def serve(settings, host, port, workers, model, risk, min_confidence, admin_keys
     settings = settings.with_values(
         model=model, risk=risk, min_confidence=min_confidence, admin_keys=admin_keys or None,
         cors_origins=cors_origins or None, max_body_bytes=max_body, rate_limit=rate_limit,
-        rate_burst=rate_burst)
+        rate_burst=rate_burst, model_queue=model_queue)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"nutgraf: demo site at http://{shown}:{port}/ and API docs at http://{shown}:{port}/docs",
                err=True)

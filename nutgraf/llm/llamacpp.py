@@ -9,19 +9,25 @@ restore instead of reading the article again.
 
 Generation is a plain greedy loop over the raw logits. That keeps the per-token
 log-probabilities exact and cheap (no full logits matrix is kept for the prompt), and a
-grammar, when given, only filters which token may be chosen. Several prompts that share a
-prefix are decoded side by side in one batch (:meth:`LlamaCppModel.complete_many`): the
-prefix is read once and its cells are shared by every sequence (``sequences.py``), and each
-reply is built token by token as ``replies.py`` describes.
+grammar, when given, only filters which token may be chosen: the most likely token is
+checked against it first, and the whole vocabulary only when the grammar refuses that one.
+Several prompts that share a prefix are decoded side by side in one batch
+(:meth:`LlamaCppModel.complete_many`): the prefix is read once and its cells are shared by
+every sequence (``sequences.py``), and each reply is built token by token as ``replies.py``
+describes. A reply decoded alone is drafted ahead from its prompt (``prompt_lookup.py``): the
+drafted tokens are read in the decode of the token before them and kept as far as the model
+would have written them, so the reply is the same, sooner.
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 import llama_cpp
@@ -31,14 +37,21 @@ from llama_cpp import llama_chat_format
 from ..errors import InputError, ModelError
 from .base import Completion, Message, Stream
 from .packaged import known_sha256
+from .prefix_cache import PrefixCache
+from .prompt_lookup import PromptLookup
 from .replies import Reply, Run
 from .sequences import KV_TYPES, Sequences
-from .prefix_cache import PrefixCache
 
 LIVE = 0  # the sequence readers' questions run on; batched prompts use the ones after it
 GRAMMAR_CACHE_SIZE = 32
 # A saved state is worth its memory only when it spares re-reading a real prompt.
 MIN_SAVED_TOKENS = 64
+# Drafted tokens read with each token of a reply decoded alone. Two is the most that changes
+# nothing: llama.cpp's CPU kernels compute each row of a decode of up to three rows as they
+# compute a single token, but from four rows on, weights repacked for the CPU (Q4_K, Q4_0)
+# go through a tiled product that rounds differently, so longer drafts move log-probabilities
+# (BENCHMARKS.md, "Drafting from the article").
+DRAFT_TOKENS = 2
 
 
 class LlamaCppModel:
@@ -54,11 +67,14 @@ class LlamaCppModel:
         prefix_cache: PrefixCache | None = None,
         kv_type: str = "f16",
         sha256: str | None = None,
+        draft_tokens: int = DRAFT_TOKENS,
     ) -> None:
         """``parallel`` sequences can be decoded side by side (see :meth:`complete_many`);
         ``prefix_cache`` keeps evaluated prefixes (default: in memory only); ``kv_type`` "q8_0"
         halves the memory of the kept states; ``sha256`` identifies the file's content
-        (computed when not given) so saved states are never restored into another model."""
+        (computed when not given) so saved states are never restored into another model;
+        ``draft_tokens`` are drafted from the prompt ahead of each token of a reply (0: none;
+        more than ``DRAFT_TOKENS`` may change log-probabilities in their last digits)."""
         path = Path(path)
         if not path.is_file():
             raise ModelError(f"no model file at {path}")
@@ -68,6 +84,7 @@ class LlamaCppModel:
         self.name = name or path.stem
         self.context_length = n_ctx
         self.parallel = max(1, parallel)
+        self.draft_tokens = max(0, draft_tokens)
         self.threads = default_threads(n_threads)
         try:
             # Weights, vocabulary and chat template; the context that reads is our own.
@@ -86,6 +103,7 @@ class LlamaCppModel:
         self.identity = f"{digest}:{kv_type}:llama-cpp-python-{llama_cpp.__version__}"
         self._grammars: OrderedDict[str, llama_cpp.llama_sampler_p] = OrderedDict()
         self._pieces: dict[int, bytes] = {}
+        self._candidate = (llama_cpp.llama_token_data * 1)()  # one token, shown to a grammar
         self._lock = threading.Lock()
 
     def complete(self, messages: list[Message], *, max_tokens: int = 64, stop: list[str] | None = None,
@@ -148,13 +166,8 @@ class LlamaCppModel:
         run.prompt_seconds = time.perf_counter() - started
         sampler = self._grammar_sampler(grammar) if grammar else None
         reply = Reply(stop, top_logprobs)
-        for step in range(budget):
-            if step:
-                self._seqs.decode({seq: [reply.last]})
-            if not reply.add(*self._next(0, sampler), self):
-                break
-            if visible := reply.visible():
-                yield visible
+        for _, visible in self._write([seq], [reply], [sampler], [PromptLookup(tokens)], budget, {seq: 0}):
+            yield visible
         if rest := reply.finish():
             yield rest
         return reply.completion(run, time.perf_counter() - started)
@@ -217,9 +230,66 @@ class LlamaCppModel:
     def _next(self, index: int, sampler) -> tuple[int, np.ndarray]:
         """The token chosen at batch position ``index`` of the last decode, and the logits."""
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._seqs.ctx, index), shape=(self._n_vocab,))
+        best = int(np.argmax(logits))
         if sampler is None:
-            return int(np.argmax(logits)), logits
+            return best, logits
+        if self._grammar_allows(sampler, best, logits[best]):
+            # The greedy choice among the tokens the grammar allows, found without showing
+            # it the whole vocabulary (which costs more than a decode of a small model).
+            llama_cpp.llama_sampler_accept(sampler, best)
+            return best, logits
         return llama_cpp.llama_sampler_sample(sampler, self._seqs.ctx, index), logits
+
+    def _grammar_allows(self, sampler, token: int, logit: float) -> bool:
+        candidate = self._candidate[0]
+        candidate.id, candidate.logit, candidate.p = token, logit, 0.0
+        shown = llama_cpp.llama_token_data_array(data=self._candidate, size=1, selected=-1, sorted=False)
+        llama_cpp.llama_sampler_apply(llama_cpp.llama_sampler_chain_get(sampler, 0), ctypes.byref(shown))
+        return self._candidate[0].logit != -math.inf
+
+    def _write(self, seqs: list[int], replies: list[Reply], samplers: list, lookups: list[PromptLookup],
+               budget: int, positions: dict[int, int]) -> Iterator[tuple[int, str]]:
+        """Generate the replies on ``seqs``, whose next logits stand at ``positions`` of the
+        last decode, up to ``budget`` tokens each; yields (reply number, text released).
+
+        Each sequence holds its prompt and every token of its reply but the last, which the
+        next decode reads; a reply decoded alone also reads there the draft that follows it,
+        and each drafted token the model would have chosen is a step gained. Cells of drafted
+        tokens it would not have chosen are dropped, so the cells are laid out as without drafts.
+        """
+        steps = [0] * len(seqs)
+        drafts: dict[int, list[int]] = {seq: [] for seq in seqs}
+        rows = {seq: [positions[seq]] for seq in seqs}
+        active = list(range(len(seqs))) if budget > 0 else []
+        while active:
+            going = []
+            for number in active:
+                seq, reply, drafted = seqs[number], replies[number], drafts[seqs[number]]
+                for row, position in enumerate(rows[seq]):
+                    token, logits = self._next(position, samplers[number])
+                    steps[number] += 1
+                    writing = reply.add(token, logits, self)
+                    if not writing:
+                        break
+                    if visible := reply.visible():
+                        yield number, visible
+                    writing = steps[number] < budget
+                    if not writing or row == len(drafted) or token != drafted[row]:
+                        break
+                self._seqs.keep(seq, len(self._seqs.tokens[seq]) - (len(drafted) - row))
+                if writing:
+                    going.append(number)
+            active = going
+            if not active:
+                return
+            alone = len(active) == 1  # drafts in a batch of several would change its rows
+            drafts = {seqs[n]: self._draft(lookups[n], replies[n], budget - steps[n]) if alone else []
+                      for n in active}
+            rows = self._seqs.decode_rows({seqs[n]: [replies[n].last] + drafts[seqs[n]] for n in active})
+
+    def _draft(self, lookup: PromptLookup, reply: Reply, steps_left: int) -> list[int]:
+        """Tokens drafted after the reply's last, no more than its budget leaves room for."""
+        return lookup.draft(reply.ids, min(self.draft_tokens, steps_left - 1))
 
     # -- several prompts side by side
 
@@ -247,13 +317,10 @@ class LlamaCppModel:
                 self._seqs.fork(LIVE, number, common)
             positions = self._seqs.feed_many({n: t[common:] for n, (t, _) in enumerate(encoded, start=1)})
             prompt_seconds = time.perf_counter() - started
-            active = list(range(len(encoded)))
-            for step in range(min(self._budget(len(t), max_tokens) for t, _ in encoded)):
-                if step:
-                    positions = self._seqs.decode({i + 1: [replies[i].last] for i in active})
-                active = [i for i in active if replies[i].add(*self._next(positions[i + 1], samplers[i]), self)]
-                if not active:
-                    break
+            budget = min(self._budget(len(t), max_tokens) for t, _ in encoded)
+            lookups = [PromptLookup(tokens) for tokens, _ in encoded]
+            for _ in self._write(list(range(1, len(encoded) + 1)), replies, samplers, lookups, budget, positions):
+                pass
         finally:
             for number in range(1, len(encoded) + 1):
                 self._seqs.keep(number, 0)

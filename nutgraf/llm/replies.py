@@ -38,6 +38,7 @@ class Reply:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.top_logprobs = top_logprobs
         self.tokens: list[TokenChoice] = []
+        self.ids: list[int] = []  # the tokens written, as the model numbers them
         self.pieces: list[str] = []
         self.last = -1
         self.finish_reason: FinishReason = "length"
@@ -50,6 +51,7 @@ class Reply:
             return False
         piece = model.piece(token)
         self.last = token
+        self.ids.append(token)
         self.tokens.append(token_choice(logits, token, piece, self.top_logprobs, model.piece))
         self._released = self.text.add(self.decoder.decode(piece))
         if self._released:

@@ -75,21 +75,30 @@ class Sequences:
 
     def decode(self, work: dict[int, list[int]], logits: bool = True) -> dict[int, int]:
         """One llama_decode of each sequence's tokens; where each sequence's last logits are."""
+        rows = self._decode(work, "last" if logits else "none")
+        return {seq: positions[-1] for seq, positions in rows.items() if positions}
+
+    def decode_rows(self, work: dict[int, list[int]]) -> dict[int, list[int]]:
+        """One llama_decode of each sequence's tokens with the logits of every one (a token
+        and the draft after it): where each sequence's logits are, in order."""
+        return self._decode(work, "all")
+
+    def _decode(self, work: dict[int, list[int]], logits: str) -> dict[int, list[int]]:
         batch = self.batch
         position = 0
-        last: dict[int, int] = {}
+        rows: dict[int, list[int]] = {}
         for seq, tokens in work.items():
             start = len(self.tokens[seq])
             for offset, token in enumerate(tokens):
+                wanted = logits == "all" or (logits == "last" and offset == len(tokens) - 1)
                 batch.token[position] = token
                 batch.pos[position] = start + offset
                 batch.n_seq_id[position] = 1
                 batch.seq_id[position][0] = seq
-                batch.logits[position] = 0
+                batch.logits[position] = int(wanted)
+                if wanted:
+                    rows.setdefault(seq, []).append(position)
                 position += 1
-            if logits and tokens:
-                batch.logits[position - 1] = 1
-                last[seq] = position - 1
         batch.n_tokens = position
         status = llama_cpp.llama_decode(self.ctx, batch)
         if status != 0:
@@ -98,7 +107,7 @@ class Sequences:
             raise ModelError(f"llama.cpp could not read the prompt (llama_decode returned {status})")
         for seq, tokens in work.items():
             self.tokens[seq] += tokens
-        return last
+        return rows
 
     def save(self, seq: int) -> bytes:
         size = llama_cpp.llama_state_seq_get_size(self.ctx, seq)

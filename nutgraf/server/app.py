@@ -79,11 +79,14 @@ def app_from_env() -> FastAPI:
 
 
 def healthz(request: Request) -> dict:
-    """Up, its version, and the preparation queue: articles waiting, being prepared, done
-    and failed, and whether this process runs a worker on it."""
+    """Up, its version, the preparation queue (articles waiting, being prepared, done and
+    failed, and whether this process runs a worker on it) and the questions this process has
+    waiting for its language model against how many it lets wait (0: no bound)."""
     app = request.app
+    queue = app.state.nutgraf.answerer.queue
     return {"status": "ok", "version": _version(), "preparation": {
-        "queue": app.state.nutgraf.preparation_queue(), "worker": app.state.preparation.working}}
+        "queue": app.state.nutgraf.preparation_queue(), "worker": app.state.preparation.working},
+        "model_queue": {"waiting": queue.holding, "capacity": queue.capacity}}
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ..errors import FetchError, InputError, ModelError, NotFound, NutgrafError, StoreError
+from ..errors import Busy, FetchError, InputError, ModelError, NotFound, NutgrafError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ CODES: dict[type[NutgrafError], str] = {
     NotFound: "not_found",
     ModelError: "model_unavailable",
     StoreError: "store_unavailable",
+    Busy: "model_busy",
 }
 
 HTTP_CODES = {
@@ -51,7 +52,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _nutgraf_error(request: Request, error: NutgrafError) -> JSONResponse:
-    return error_response(error.http_status, error_code(error), str(error))
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
+    return error_response(error.http_status, error_code(error), str(error), headers)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

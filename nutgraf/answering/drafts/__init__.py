@@ -27,14 +27,20 @@ from .draft import Draft, Point, Source
 from .model import check_sentences, read_with_model
 from .search import from_search
 
-__all__ = ["Draft", "Point", "Source", "read_all"]
+__all__ = ["Draft", "Point", "Source", "article_drafts", "read_all"]
+
+
+def article_drafts(requests: list[Request], asked: list[Asked], evidence: list[EvidenceSet],
+                   embedder: Embedder | None, with_model: bool) -> list[Draft | None]:
+    """The drafts read off the article's structures, None where the model (or the search) reads."""
+    return [from_structures(r, a, e, embedder, with_model) for r, a, e in zip(requests, asked, evidence)]
 
 
 def read_all(requests: list[Request], asked: list[Asked], evidence: list[EvidenceSet], llm: LLM | None,
-             embedder: Embedder | None = None) -> list[Draft]:
-    """One draft per request."""
-    drafts: list[Draft | None] = [from_structures(r, a, e, embedder, llm is not None)
-                                  for r, a, e in zip(requests, asked, evidence)]
+             embedder: Embedder | None = None, drafts: list[Draft | None] | None = None) -> list[Draft]:
+    """One draft per request; ``drafts`` are those :func:`article_drafts` gave, when it was asked first."""
+    if drafts is None:
+        drafts = article_drafts(requests, asked, evidence, embedder, llm is not None)
     if llm is None:
         return [d or from_search(r.resolved, a, e, r.article) for d, r, a, e in zip(drafts, requests, asked, evidence)]
     read_with_model(llm, requests, asked, evidence, drafts)
